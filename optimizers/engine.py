@@ -1,0 +1,211 @@
+"""simulate(): K trajectories of one optimizer on one surface, in one call."""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+import surfaces as surface_registry
+
+from . import catalog, kernel
+from .rules import NOISE
+from .schedules import Schedule, schedule as make_schedule
+from .validate import in_range, integer
+
+RECORDABLE = ("path", "loss", "grad", "momentum", "lr_eff")
+MAX_STEPS = 1_000_000
+MAX_RUNS = 1_000_000
+MAX_WORK = 5_000_000_000  # trajectory-steps in one call (about 20 s on 2 cores)
+MAX_RECORD_BYTES = 600 * 2**20
+_THREAD_WORK = 2_000_000  # below this many trajectory-steps one thread is faster than two
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Gradient noise standing in for mini-batches: g̃ = ∇L + (std/√batch_size)·z, z ~ N(0, I).
+
+    ``std`` is the noise of a single example's gradient; averaging a batch of
+    B independent examples divides it by √B."""
+    std: object = 1.0
+    batch_size: object = 1
+
+    def effective_std(self) -> np.ndarray:
+        std = in_range("noise", "std", self.std, 0.0, 1e6)
+        batch = in_range("noise", "batch_size", self.batch_size, 1.0, 1e9)
+        return std / np.sqrt(batch)
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """What simulate() recorded. Index i along the second axis is step ``steps[i]``.
+
+    path[k, i]     θ at that step;  loss[k, i] = L(θ);  grad[k, i] = ∇L(θ) (without noise)
+    momentum[k, i] m of the update that leaves θ (for the lecture's momentum: the move itself)
+    lr_eff[k, i]   η_t/σ_t of that update, per parameter
+    diverged_at[k] −1, or the first step whose point left the box or had a non-finite
+                   gradient; from there on every record repeats the last good step.
+    final[k]       the last good θ; final_loss[k] = L(final[k]).
+    Arrays not asked for in ``record`` are None."""
+    surface: str
+    optimizer: str
+    steps: np.ndarray
+    path: np.ndarray | None
+    loss: np.ndarray | None
+    grad: np.ndarray | None
+    momentum: np.ndarray | None
+    lr_eff: np.ndarray | None
+    diverged_at: np.ndarray
+    final: np.ndarray
+    final_loss: np.ndarray
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return self.diverged_at >= 0
+
+
+def record_steps(steps: int, every: int) -> np.ndarray:
+    """The recorded steps: 0, every, 2·every, … and always the last."""
+    idx = np.arange(0, steps + 1, every)
+    return idx if idx[-1] == steps else np.append(idx, steps)
+
+
+def _surface(surface):
+    return surface_registry.get(surface) if isinstance(surface, str) else surface
+
+
+def _optimizer(optimizer):
+    return catalog.get(optimizer) if isinstance(optimizer, str) else optimizer
+
+
+def _schedule(schedule):
+    if schedule is None:
+        return make_schedule("constant")
+    if isinstance(schedule, str):
+        return make_schedule(schedule)
+    if isinstance(schedule, Schedule):
+        return schedule
+    raise ValueError(f"simulate: schedule = {schedule!r} must be a schedule name or optimizers.schedule(...)")
+
+
+def _starts(starts, surface) -> np.ndarray:
+    if starts is None:
+        starts = surface.start
+    P = np.asarray(starts, dtype=np.float64)
+    if P.ndim == 1:
+        P = P[None, :]
+    if P.ndim != 2 or P.shape[1] != 2:
+        raise ValueError(f"simulate: starts has shape {np.shape(starts)}; allowed (2,), (1, 2) or (K, 2)")
+    if not np.all(np.isfinite(P)) or np.any(np.abs(P) > surface.box):
+        raise ValueError(f"simulate: starts must be finite points with |coordinate| <= {surface.box:g}")
+    return P
+
+
+def _record(record) -> set:
+    chosen = set((record,) if isinstance(record, str) else record)
+    unknown = chosen - set(RECORDABLE)
+    if unknown:
+        raise ValueError(f"simulate: record = {sorted(unknown)} not recordable; allowed: {', '.join(RECORDABLE)}")
+    return chosen
+
+
+def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=None, seed=None,
+             record=RECORDABLE, every=1, progress=None, threads=None) -> Trajectory:
+    """Run K trajectories of θ_{t+1} = θ_t − (η_t/σ_t) ⊙ m_t at once.
+
+    surface    a Surface or its name;  optimizer  an Optimizer (optimizers.get) or a name
+    starts     (K, 2), or (2,)/(1, 2) broadcast against swept hyperparameters; default surface.start
+    steps      number of updates (1 … 1,000,000)
+    schedule   optimizers.schedule(...) or a name; η_t = lr·scale_t + shift_t
+    noise      None, a standard deviation (scalar or (K,)), or Noise(std, batch_size)
+    seed       makes the noise reproducible (default 0)
+    record     which arrays to keep (see Trajectory); ``every`` keeps every n-th step
+    progress   optional callable(fraction) called as chunks of runs finish
+    """
+    surf = _surface(surface)
+    opt = _optimizer(optimizer)
+    sched = _schedule(schedule)
+    steps = integer("simulate", "steps", steps, 1, MAX_STEPS)
+    every = integer("simulate", "every", every, 1, steps)
+    chosen = _record(record)
+    P = _starts(starts, surf)
+    std = noise.effective_std() if isinstance(noise, Noise) else in_range("simulate", "noise", noise or 0.0, 0.0, 1e6)
+    seed = integer("simulate", "seed", 0 if seed is None else seed, 0, 2**63 - 1)
+
+    sizes = {len(P), opt.size, np.size(std)} - {1}
+    if len(sizes) > 1:
+        raise ValueError(f"simulate: starts ({len(P)}), swept hyperparameters ({opt.size}) and noise "
+                         f"({np.size(std)}) must have the same length K or length 1")
+    K = sizes.pop() if sizes else 1
+    integer("simulate", "number of runs K", K, 1, MAX_RUNS)
+    if K * steps > MAX_WORK:
+        raise ValueError(f"simulate: runs × steps = {K:,} × {steps:,} = {K * steps:,} is out of range; "
+                         f"allowed up to {MAX_WORK:,} trajectory-steps in one call")
+    at = record_steps(steps, every)
+    n_rec = len(at)
+    floats = 2 * len(chosen & {"path", "loss", "grad", "momentum", "lr_eff"}) - ("loss" in chosen)
+    need = K * n_rec * floats * 8
+    if need > MAX_RECORD_BYTES:
+        raise ValueError(f"simulate: recording {', '.join(sorted(chosen))} for {K:,} runs × {n_rec:,} steps needs "
+                         f"{need / 2**20:,.0f} MB; allowed up to {MAX_RECORD_BYTES / 2**20:.0f} MB "
+                         "(record fewer arrays or every n-th step)")
+
+    H = opt.matrix(K)
+    H[:, NOISE] = np.broadcast_to(std, (K,))
+    scale, shift = sched.coefficients(np.arange(steps + 1))
+    scale = np.ascontiguousarray(scale, dtype=np.float64)
+    shift = np.ascontiguousarray(shift, dtype=np.float64)
+    starts_k = np.ascontiguousarray(np.broadcast_to(P, (K, 2)))
+
+    want_path = "path" in chosen or "loss" in chosen
+    def buf(on):
+        return np.empty((K, n_rec if on else 0, 2))
+    out = {"path": buf(want_path), "grad": buf("grad" in chosen), "momentum": buf("momentum" in chosen),
+           "lr_eff": buf("lr_eff" in chosen)}
+    final = np.empty((K, 2))
+    diverged = np.empty(K, dtype=np.int64)
+
+    def run_chunk(lo, hi):
+        kernel.run(np.int64(surf.kernel_id), surf.params, starts_k[lo:hi], H[lo:hi],
+                   np.int64(opt.m.code), np.int64(opt.sigma.code), np.int64(opt.sigma.flag),
+                   np.int64(opt.decoupled_weight_decay), scale, shift, np.int64(steps), np.int64(every),
+                   np.float64(surf.box), np.uint64(seed), np.int64(lo),
+                   want_path, "grad" in chosen, "momentum" in chosen, "lr_eff" in chosen,
+                   out["path"][lo:hi], out["grad"][lo:hi], out["momentum"][lo:hi], out["lr_eff"][lo:hi],
+                   final[lo:hi], diverged[lo:hi])
+
+    _run_chunks(run_chunk, K, steps, progress, threads)
+
+    loss = surf.loss(out["path"]) if "loss" in chosen else None
+    final_loss = surf.loss(final)
+    return Trajectory(
+        surface=surf.name, optimizer=opt.name, steps=at,
+        path=out["path"] if "path" in chosen else None, loss=loss,
+        grad=out["grad"] if "grad" in chosen else None,
+        momentum=out["momentum"] if "momentum" in chosen else None,
+        lr_eff=out["lr_eff"] if "lr_eff" in chosen else None,
+        diverged_at=diverged, final=final, final_loss=final_loss,
+    )
+
+
+def _run_chunks(run_chunk, K, steps, progress, threads):
+    """Split the K runs into chunks: over threads (the kernel releases the GIL)
+    when the work is large, and into enough pieces to report progress."""
+    work = K * steps
+    threads = threads or (min(os.cpu_count() or 1, K) if work >= _THREAD_WORK else 1)
+    pieces = max(threads, min(K, 20 if progress and work >= _THREAD_WORK else threads))
+    bounds = np.linspace(0, K, pieces + 1).astype(int)
+    chunks = [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+    if threads == 1:
+        for i, (lo, hi) in enumerate(chunks):
+            run_chunk(lo, hi)
+            if progress:
+                progress((i + 1) / len(chunks))
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(run_chunk, lo, hi) for lo, hi in chunks]
+        for i, f in enumerate(futures):
+            f.result()
+            if progress:
+                progress((i + 1) / len(futures))

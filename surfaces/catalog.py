@@ -1,0 +1,144 @@
+"""The named surfaces: each factory fixes parameters, window, start and text."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import classic, lecture
+from .compiled import kernel_id
+from .surface import Surface
+
+
+def _check(surface, field, value, lo, hi):
+    if not (np.isfinite(value) and lo <= value <= hi):
+        raise ValueError(f"{surface}: {field} = {value!r} is out of range; allowed {lo:g} <= {field} <= {hi:g}")
+    return float(value)
+
+
+def _make(module, name, *, title, description, latex, bounds, start, params, seeds=None, settings=()):
+    return Surface(
+        name=name, title=title, description=description, latex=latex, bounds=bounds,
+        start=np.array(start, dtype=np.float64), params=np.array(params, dtype=np.float64),
+        kernel_id=kernel_id(getattr(module, f"{name}_grad")),
+        loss_fn=getattr(module, f"{name}_loss"), grad_fn=getattr(module, f"{name}_grad"),
+        hessian_fn=getattr(module, f"{name}_hessian"),
+        seeds=None if seeds is None else np.array(seeds, dtype=np.float64), settings=tuple(settings),
+    )
+
+
+BOWL_STEEP = 400.0  # curvature across the valley at its floor
+
+
+def bowl(kappa: float = 1.6e5, angle: float = 0.0) -> Surface:
+    """The lecture's elongated bowl: condition number ``kappa``, rotated by ``angle`` degrees.
+
+    Curvature b = 400 across the valley and a = b/κ along it. Plain GD needs
+    η < 2/b to settle across the valley, and then moves along it by a factor
+    (1 − ηa) a step: at κ = 1.6e5 even η = 1/b leaves more than half the way
+    after 100,000 steps, while η = 1e-2 bounces between the walls. Adagrad,
+    scaling each axis by its own gradient history, arrives."""
+    kappa = _check("bowl", "kappa", kappa, 1.0, 1e12)
+    angle = _check("bowl", "angle", angle, -180.0, 180.0)
+    phi = math.radians(angle)
+    return _make(
+        lecture, "bowl", title="Elongated bowl",
+        description="A long, narrow valley: flat along w, steep across it. One learning rate cannot fit both axes.",
+        latex=r"L = \tfrac12 a\,u^2 + b\,w_0^2\left(\sqrt{1+(v/w_0)^2}-1\right),\ "
+              r"\binom{u}{v} = R_\varphi^\top\theta,\ b/a = \kappa",
+        bounds=((-2.0, 2.0), (-1.0, 1.0)), start=(-1.8, 0.6),
+        params=[BOWL_STEEP / kappa, BOWL_STEEP, 0.3, math.cos(phi), math.sin(phi), 0.0, 0.0],
+        seeds=[(0.0, 0.0)], settings=(("kappa", kappa), ("angle", angle)),
+    )
+
+
+def crescent() -> Surface:
+    return _make(
+        lecture, "crescent", title="Crescent valley",
+        description="A curved valley whose slope along x is gentle, then steep, then gentle again: "
+                    "Adagrad remembers the steep part for ever; RMSProp forgets it.",
+        latex=r"L = \tfrac{s}{2}(y - k x^2)^2 + D\,w\tanh(x/w) + \tfrac{\varepsilon}{2}(x - x_m)^2",
+        bounds=((-2.0, 2.0), (-0.5, 2.5)), start=(1.8, 1.8),
+        params=[10.0, 0.5, 1.0, 0.3, 0.05, -1.5],
+    )
+
+
+def saddle() -> Surface:
+    return _make(
+        lecture, "saddle", title="Saddle point",
+        description="A saddle between two minima. Gradient descent started on the x-axis converges to the "
+                    "saddle and stops; noise or momentum escapes.",
+        latex=r"L = \tfrac{a}{2}x^2 + \tfrac{c}{4}(y^2 - 1)^2",
+        bounds=((-2.0, 2.0), (-1.6, 1.6)), start=(1.8, 0.0),
+        params=[1.0, 1.0],
+    )
+
+
+def bumpy_valley() -> Surface:
+    s, c, amp, omega = 4.0, 0.1, 0.15, 2.0 * math.pi / 1.5
+    return _make(
+        lecture, "bumpy_valley", title="Bumpy valley",
+        description="A valley with small hills along its floor. Gradient descent stops in the first dip; "
+                    "with momentum the ball rolls over a hill into a lower one.",
+        latex=r"L = \tfrac{s}{2}y^2 + \tfrac{c}{2}x^2 + A(1 - \cos\omega x)",
+        bounds=((-4.0, 4.0), (-1.5, 1.5)), start=(3.7, 1.0),
+        params=[s, c, amp, omega],
+        seeds=[(k * 0.375, 0.0) for k in range(-12, 13)],
+    )
+
+
+def rosenbrock() -> Surface:
+    return _make(
+        classic, "rosenbrock", title="Rosenbrock",
+        description="A curved, flat-bottomed banana valley; the minimum at (1, 1) is easy to find and slow to reach.",
+        latex=r"L = (a - x)^2 + b(y - x^2)^2,\ a = 1,\ b = 100",
+        bounds=((-2.0, 2.0), (-1.0, 3.0)), start=(-1.2, 1.0), params=[1.0, 100.0],
+    )
+
+
+def beale() -> Surface:
+    return _make(
+        classic, "beale", title="Beale",
+        description="Sharp ridges and flat plateaus; the minimum at (3, 0.5) lies in a narrow curved valley.",
+        latex=r"L = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
+        bounds=((-4.5, 4.5), (-4.5, 4.5)), start=(1.0, 1.5), params=[0.0],
+    )
+
+
+def himmelblau() -> Surface:
+    return _make(
+        classic, "himmelblau", title="Himmelblau",
+        description="Four equal minima, four saddles and a maximum: where a run ends depends on where it starts.",
+        latex=r"L = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+        bounds=((-5.0, 5.0), (-5.0, 5.0)), start=(0.0, 0.0), params=[0.0],
+    )
+
+
+def rastrigin() -> Surface:
+    A = 10.0
+    # 1D critical points of x² − A cos 2πx lie near the integers (minima) and half-integers (maxima).
+    ticks = np.arange(-10, 11) / 2.0
+    X, Y = np.meshgrid(ticks, ticks)
+    return _make(
+        classic, "rastrigin", title="Rastrigin",
+        description="A bowl covered in a regular egg-crate of local minima: a test of getting stuck.",
+        latex=r"L = 2A + \sum_i \left(x_i^2 - A\cos 2\pi x_i\right),\ A = 10",
+        bounds=((-5.12, 5.12), (-5.12, 5.12)), start=(3.2, 2.3), params=[A],
+        seeds=np.stack([X.ravel(), Y.ravel()], -1),
+    )
+
+
+def six_hump_camel() -> Surface:
+    return _make(
+        classic, "six_hump_camel", title="Six-hump camel",
+        description="Six minima, two of them global at about (±0.0898, ∓0.7126), with saddles between.",
+        latex=r"L = \left(4 - 2.1x^2 + \tfrac{x^4}{3}\right)x^2 + xy + (4y^2 - 4)y^2",
+        bounds=((-2.2, 2.2), (-1.2, 1.2)), start=(-1.5, 1.0), params=[0.0],
+    )
+
+
+FACTORIES = {
+    "bowl": bowl, "crescent": crescent, "saddle": saddle, "bumpy_valley": bumpy_valley,
+    "rosenbrock": rosenbrock, "beale": beale, "himmelblau": himmelblau,
+    "rastrigin": rastrigin, "six_hump_camel": six_hump_camel,
+}
