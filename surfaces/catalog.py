@@ -59,7 +59,7 @@ def crescent() -> Surface:
                     "Adagrad remembers the steep part for ever; RMSProp forgets it.",
         latex=r"L = \tfrac{s}{2}(y - k x^2)^2 + D\,w\tanh(x/w) + \tfrac{\varepsilon}{2}(x - x_m)^2",
         bounds=((-2.0, 2.0), (-0.5, 2.5)), start=(1.8, 1.8),
-        params=[10.0, 0.5, 1.0, 0.3, 0.05, -1.5],
+        params=[2.0, 0.5, 3.0, 0.3, 0.05, -1.5],
     )
 
 
@@ -75,15 +75,15 @@ def saddle() -> Surface:
 
 
 def bumpy_valley() -> Surface:
-    s, c, amp, omega = 4.0, 0.1, 0.15, 2.0 * math.pi / 1.5
+    s, c, amp, omega = 4.0, 0.2, 0.15, 2.0 * math.pi / 1.5
     return _make(
         lecture, "bumpy_valley", title="Bumpy valley",
         description="A valley with small hills along its floor. Gradient descent stops in the first dip; "
                     "with momentum the ball rolls over a hill into a lower one.",
         latex=r"L = \tfrac{s}{2}y^2 + \tfrac{c}{2}x^2 + A(1 - \cos\omega x)",
-        bounds=((-4.0, 4.0), (-1.5, 1.5)), start=(3.7, 1.0),
+        bounds=((-5.0, 5.0), (-1.5, 1.5)), start=(4.5, 1.0),
         params=[s, c, amp, omega],
-        seeds=[(k * 0.375, 0.0) for k in range(-12, 13)],
+        seeds=[(k * 0.375, 0.0) for k in range(-16, 17)],  # the floor's dips and hilltops
     )
 
 
