@@ -1,0 +1,1 @@
+"""Plotly figures built from surfaces and trajectories: pure functions, no Streamlit."""

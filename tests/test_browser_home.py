@@ -1,0 +1,43 @@
+"""The home page in a real browser: the title, every thumbnail drawn, no exception, a screenshot."""
+from pathlib import Path
+
+import pytest
+
+import surfaces
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+TIMEOUT_MS = 30_000
+
+
+def test_home_page_draws_every_surface(page, app_server):
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(app_server)
+
+    expect(page.locator("h1", has_text="Descent Lab")).to_be_visible(timeout=TIMEOUT_MS)
+    charts = page.locator(".js-plotly-plot")
+    expect(charts).to_have_count(len(surfaces.names()), timeout=TIMEOUT_MS)
+    for i in range(len(surfaces.names())):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        expect(chart.locator("g.contourlayer path").first).to_be_attached(timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+    # Streamlit scrolls inside its main container, not the document, so a full-page screenshot
+    # would show one viewport: grow the viewport to the content's height first.
+    height = page.evaluate(
+        "() => Math.max(...['stMain', 'stAppViewContainer'].map("
+        "id => document.querySelector(`[data-testid=${id}]`)?.scrollHeight ?? 0), document.body.scrollHeight)"
+    )
+    page.set_viewport_size({"width": 1400, "height": max(900, min(int(height), 10_000))})
+    page.wait_for_timeout(500)  # let Plotly re-lay out the charts after the resize
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
