@@ -4,13 +4,14 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 import surfaces as surface_registry
 
 from . import catalog, kernel
-from .rules import NOISE
+from .rules import BETA2, MOMENTUM, NOISE
 from .schedules import Schedule, schedule as make_schedule
 from .validate import in_range, integer
 
@@ -157,6 +158,7 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
     scale = np.ascontiguousarray(scale, dtype=np.float64)
     shift = np.ascontiguousarray(shift, dtype=np.float64)
     starts_k = np.ascontiguousarray(np.broadcast_to(P, (K, 2)))
+    pow1, pow2 = _power_tables(opt, H, steps)
 
     want_path = "path" in chosen or "loss" in chosen
     def buf(on):
@@ -169,7 +171,7 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
     def run_chunk(lo, hi):
         kernel.run(np.int64(surf.kernel_id), surf.params, starts_k[lo:hi], H[lo:hi],
                    np.int64(opt.m.code), np.int64(opt.sigma.code), np.int64(opt.sigma.flag),
-                   np.int64(opt.decoupled_weight_decay), scale, shift, np.int64(steps), np.int64(every),
+                   np.int64(opt.decoupled_weight_decay), scale, shift, pow1, pow2, np.int64(steps), np.int64(every),
                    np.float64(surf.box), np.uint64(seed), np.int64(lo),
                    want_path, "grad" in chosen, "momentum" in chosen, "lr_eff" in chosen,
                    out["path"][lo:hi], out["grad"][lo:hi], out["momentum"][lo:hi], out["lr_eff"][lo:hi],
@@ -187,6 +189,27 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
         lr_eff=out["lr_eff"] if "lr_eff" in chosen else None,
         diverged_at=diverged, final=final, final_loss=final_loss,
     )
+
+
+@lru_cache(maxsize=16)
+def _power_table(beta: float, steps: int) -> np.ndarray:
+    table = kernel.power_table(beta, steps)
+    table.setflags(write=False)
+    return table
+
+
+def _power_tables(opt, H, steps):
+    """β₁ⁿ and β₂ⁿ tables when every run shares them and the rules use them (else empty: the kernel calls pow).
+
+    Kept across calls, since a page's reruns ask for the same betas and steps again."""
+    empty = np.empty(0)
+    if opt.m.code != 3:
+        return empty, empty
+    tables = []
+    for col in (MOMENTUM, BETA2):
+        beta = H[:, col]
+        tables.append(_power_table(float(beta[0]), steps) if np.all(beta == beta[0]) else empty)
+    return tables[0], tables[1]
 
 
 def _run_chunks(run_chunk, K, steps, progress, threads):

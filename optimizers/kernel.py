@@ -26,6 +26,8 @@ def _cache_dir() -> str:
 
     numba checks only the kernel file's own time stamp; a changed surface
     formula in another file would otherwise reuse a stale compiled kernel."""
+    if os.environ.get("DESCENT_LAB_NUMBA_CACHE"):  # benchmarks point this at an empty folder to time a cold start
+        return os.environ["DESCENT_LAB_NUMBA_CACHE"]
     root = Path(__file__).resolve().parent.parent
     files = ["optimizers/kernel.py", "optimizers/rules.py", "surfaces/compiled.py",
              "surfaces/lecture.py", "surfaces/classic.py"]
@@ -103,7 +105,17 @@ def _lerp(a, b, w):
 
 
 @numba.njit(**_JIT)
-def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sched_shift,
+def power_table(beta, steps):
+    """beta ** n for n = 1 … steps+1, computed as the kernel would (the same pow, the same bits):
+    shared by all runs of a sweep, it saves two pow calls per trajectory-step."""
+    out = np.empty(steps + 1)
+    for t in range(steps + 1):
+        out[t] = beta ** np.float64(t + 1)
+    return out
+
+
+@numba.njit(**_JIT)
+def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sched_shift, pow1, pow2,
         steps, every, box, seed, k_offset, rec_path, rec_grad, rec_mom, rec_lr,
         out_path, out_grad, out_mom, out_lr, out_final, out_diverged):
     """Run len(starts) trajectories of ``steps`` updates; see engine.simulate for the arrays."""
@@ -137,12 +149,14 @@ def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sche
         my = 0.0
         ex = 0.0
         ey = 0.0
+        bc1 = 1.0
         bc2 = 1.0
         rect = 1.0
         rect_on = False
         px = x
         py = y
         r = 0
+        next_record = 0
         diverged = -1
         for t in range(steps + 1):
             # ---- gradient at θ_t
@@ -206,7 +220,7 @@ def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sche
             elif s_kind == 5:  # Adam (amsgrad keeps the running max in a)
                 sx = fma((1.0 - beta2) * dx, dx, sx * beta2)
                 sy = fma((1.0 - beta2) * dy, dy, sy * beta2)
-                bc2 = (1.0 - beta2 ** nf) ** 0.5
+                bc2 = (1.0 - (pow2[t] if pow2.size else beta2 ** nf)) ** 0.5
                 if s_flag == 1:
                     ax = max(ax, sx)
                     ay = max(ay, sy)
@@ -218,9 +232,10 @@ def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sche
             else:  # RAdam
                 sx = fma((1.0 - beta2) * dx, dx, sx * beta2)
                 sy = fma((1.0 - beta2) * dy, dy, sy * beta2)
-                bc2 = 1.0 - beta2 ** nf
+                b2n = pow2[t] if pow2.size else beta2 ** nf
+                bc2 = 1.0 - b2n
                 rho_inf = 2.0 / (1.0 - beta2) - 1.0
-                rho_t = rho_inf - 2.0 * nf * (beta2 ** nf) / bc2
+                rho_t = rho_inf - 2.0 * nf * b2n / bc2
                 rect_on = rho_t > 5.0
                 if rect_on:
                     rect = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
@@ -250,7 +265,7 @@ def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sche
             elif m_kind == 3:  # Adam's first moment, bias-corrected
                 bx = _lerp(bx, dx, 1.0 - beta1)
                 by = _lerp(by, dy, 1.0 - beta1)
-                bc1 = 1.0 - beta1 ** nf
+                bc1 = 1.0 - (pow1[t] if pow1.size else beta1 ** nf)
                 mx = bx / bc1
                 my = by / bc1
             else:  # the lecture's movement m_t = λ m_{t−1} − η_t g_t / σ_t
@@ -261,7 +276,8 @@ def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sche
             ex = lr_t / sigx
             ey = lr_t / sigy
             # ---- record θ_t and the update that leaves it
-            if t % every == 0 or t == steps:
+            if t == next_record or t == steps:
+                next_record += every
                 if rec_path:
                     out_path[k, r, 0] = x
                     out_path[k, r, 1] = y
@@ -300,8 +316,8 @@ def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sche
                     nx = nx - mx * lr_t
                     ny = ny - my * lr_t
             elif m_kind == 3:
-                nx = nx + ((-(lr_t / (1.0 - beta1 ** nf))) * bx) / sigx
-                ny = ny + ((-(lr_t / (1.0 - beta1 ** nf))) * by) / sigy
+                nx = nx + ((-(lr_t / bc1)) * bx) / sigx
+                ny = ny + ((-(lr_t / bc1)) * by) / sigy
             elif s_kind == 0:
                 nx = fma(-lr_t, mx, nx)
                 ny = fma(-lr_t, my, ny)

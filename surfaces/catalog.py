@@ -43,7 +43,7 @@ def bowl(kappa: float = 1.6e5, angle: float = 0.0) -> Surface:
     phi = math.radians(angle)
     return _make(
         lecture, "bowl", title="Elongated bowl",
-        description="A long, narrow valley: flat along w, steep across it. One learning rate cannot fit both axes.",
+        description="A long, narrow valley: flat along x, steep along y. No single learning rate fits both axes.",
         latex=r"L = \tfrac12 a\,u^2 + b\,w_0^2\left(\sqrt{1+(v/w_0)^2}-1\right),\ "
               r"\binom{u}{v} = R_\varphi^\top\theta,\ b/a = \kappa",
         bounds=((-2.0, 2.0), (-1.0, 1.0)), start=(-1.8, 0.6),

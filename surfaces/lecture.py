@@ -22,14 +22,16 @@ def bowl_loss(x, y, p, m=np):
 def bowl_grad(x, y, p):
     u = p[3] * (x - p[5]) + p[4] * (y - p[6])
     v = -p[4] * (x - p[5]) + p[3] * (y - p[6])
+    q = v / p[2]
     lu = p[0] * u
-    lv = p[1] * v / np.sqrt(1.0 + (v / p[2]) ** 2)
+    lv = p[1] * v / np.sqrt(1.0 + q * q)
     return p[3] * lu - p[4] * lv, p[4] * lu + p[3] * lv
 
 
 def bowl_hessian(x, y, p):
     v = -p[4] * (x - p[5]) + p[3] * (y - p[6])
-    r = np.sqrt(1.0 + (v / p[2]) ** 2)
+    q = v / p[2]
+    r = np.sqrt(1.0 + q * q)
     luu, lvv = p[0], p[1] / (r * r * r)
     c, s = p[3], p[4]
     return c * c * luu + s * s * lvv, c * s * (luu - lvv), s * s * luu + c * c * lvv
