@@ -1,30 +1,15 @@
 """The home page under AppTest: the app routes to it, and the page runs alone with one chart per surface."""
-import base64
-import json
 from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from tests.plotly_json import chart_specs, decode
+
 import surfaces
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 60
-
-
-def decode(value):
-    """A Plotly JSON array: a plain list, or Plotly 7's ``{"dtype", "bdata", "shape"}`` for numpy arrays."""
-    if isinstance(value, dict) and "bdata" in value:
-        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        shape = value.get("shape")
-        if shape:
-            array = array.reshape([int(n) for n in str(shape).split(",")])
-        return array.astype(np.float64)
-    return np.asarray(value, dtype=np.float64)
-
-
-def chart_specs(at):
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
 def test_app_entry_shows_the_home_page():

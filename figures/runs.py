@@ -1,0 +1,44 @@
+"""RunView: one run as the figures see it (a K = 1 trajectory, its label, colour and η_t)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizers import Trajectory
+
+# Distinct on the Viridis map (dark floor, yellow walls) and on white and dark pages.
+PALETTE = ("#ff4b4b", "#ffffff", "#ff9f1c", "#ff5fd2")
+
+
+@dataclass(frozen=True, eq=False)
+class RunView:
+    label: str  # e.g. "Run 1 · adam"
+    color: str
+    trajectory: Trajectory  # one run (K = 1); records every step for the inspector
+    eta: np.ndarray  # η_t at each recorded step, shape (N,)
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self.trajectory.steps
+
+    @property
+    def path(self) -> np.ndarray:
+        return self.trajectory.path[0]
+
+    @property
+    def diverged_at(self) -> int:
+        return int(self.trajectory.diverged_at[0])
+
+    @property
+    def last_good(self) -> int:
+        """Index (into steps) of the last recorded point before a divergence, else the last."""
+        if self.diverged_at < 0:
+            return len(self.steps) - 1
+        return int(np.searchsorted(self.steps, self.diverged_at) - 1)
+
+    def divergence_note(self) -> str:
+        """'' or the message shown on the map and in the legend."""
+        if self.diverged_at < 0:
+            return ""
+        return f"diverged at step {self.diverged_at:,}: step size too large for this surface?"

@@ -1,0 +1,101 @@
+"""What the hyperparameter controls offer: the lecture's symbol, torch's name, the range.
+
+Pure data for the pages' widgets; the engine validates again at its edge.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import numpy as np
+
+import optimizers
+from optimizers import catalog
+
+
+def log_options(lo_exp: int, hi_exp: int, mantissas=(1, 2, 5)) -> tuple[float, ...]:
+    """1e{lo}, 2e{lo}, 5e{lo}, …, 1e{hi}: a logarithmic slider's stops."""
+    values = [m * 10.0 ** e for e in range(lo_exp, hi_exp) for m in mantissas] + [10.0 ** hi_exp]
+    return tuple(float(f"{v:.12g}") for v in values)
+
+
+LR_OPTIONS = log_options(-8, 1)  # 1e-8 … 10
+STEP_OPTIONS = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
+
+
+@dataclass(frozen=True)
+class Control:
+    name: str  # torch.optim's keyword
+    symbol: str  # the lecture's symbol
+    kind: str  # "log" (select among options), "linear" (slider), "bool"
+    options: tuple = ()
+    lo: float = 0.0
+    hi: float = 1.0
+    step: float = 0.01
+    help: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.symbol} ({self.name})"
+
+
+CONTROLS = {
+    "lr": Control("lr", "η", "log", LR_OPTIONS, help="Learning rate: the step size η before σ scales it."),
+    "momentum": Control("momentum", "λ", "linear", lo=0.0, hi=0.99, step=0.01,
+                        help="How much of the previous movement is kept (heavy ball; RMSprop's buffer)."),
+    "dampening": Control("dampening", "1−τ", "linear", lo=0.0, hi=0.99, step=0.01,
+                         help="torch.optim.SGD's dampening: new gradients enter the buffer times (1 − dampening)."),
+    "alpha": Control("alpha", "α", "linear", lo=0.0, hi=0.999, step=0.001,
+                     help="RMSProp: weight of the old σ² in the moving average."),
+    "beta1": Control("betas[0]", "β₁", "linear", lo=0.0, hi=0.999, step=0.001,
+                     help="Adam: weight of the old momentum in its moving average."),
+    "beta2": Control("betas[1]", "β₂", "linear", lo=0.0, hi=0.9999, step=0.0001,
+                     help="Adam: weight of the old squared gradients in σ's moving average."),
+    "eps": Control("eps", "ε", "log", log_options(-12, -1, (1,)),
+                   help="Added to σ so that a zero gradient history does not divide by zero."),
+    "weight_decay": Control("weight_decay", "λ_wd", "log", (0.0,) + log_options(-5, 0, (1, 3)),
+                            help="L2 penalty added to the gradient (AdamW: decoupled shrinking of θ)."),
+    "lr_decay": Control("lr_decay", "d", "log", (0.0,) + log_options(-5, 0, (1, 3)),
+                        help="Adagrad's own decay: η_t = η / (1 + (t − 1)·d)."),
+    "initial_accumulator_value": Control("initial_accumulator_value", "G₀", "log", (0.0,) + log_options(-4, 1, (1,)),
+                                         help="Adagrad's starting sum of squared gradients."),
+    "centered": Control("centered", "centered", "bool", help="RMSprop: divide by the gradient's std instead of RMS."),
+    "amsgrad": Control("amsgrad", "AMSGrad", "bool", help="Adam: use the largest σ² seen so far."),
+    "decoupled_weight_decay": Control("decoupled_weight_decay", "decoupled", "bool",
+                                      help="RAdam: weight decay as in AdamW."),
+}
+
+
+def hyperparameters(optimizer: str) -> dict:
+    """{control key: default} for one optimizer, from its factory's signature (torch's defaults)."""
+    params = inspect.signature(catalog.FACTORIES[optimizer]).parameters
+    out = {}
+    for name, p in params.items():
+        if name in ("variant", "name"):
+            continue
+        if name == "betas":
+            out["beta1"], out["beta2"] = p.default
+        else:
+            out[name] = p.default
+    return out
+
+
+def to_torch_names(values: dict) -> dict:
+    """Control values -> optimizers.get keywords (β₁, β₂ -> betas)."""
+    kw = {k: v for k, v in values.items() if k not in ("beta1", "beta2")}
+    if "beta1" in values:
+        kw["betas"] = (values["beta1"], values["beta2"])
+    return kw
+
+
+def nearest_option(options, value) -> float:
+    """The option closest to ``value`` on a log scale (0 matches 0)."""
+    opts = np.asarray(options, dtype=float)
+    if value == 0 and 0 in opts:
+        return 0.0
+    positive = np.where(opts > 0, opts, np.nan)
+    return float(opts[np.nanargmin(np.abs(np.log(positive) - np.log(max(value, 1e-300))))])
+
+
+def schedule_defaults(kind: str) -> dict:
+    return dict(optimizers.schedule(kind).params)

@@ -1,0 +1,103 @@
+"""The Playground's model: a view is a surface, a start, a number of steps and up to four runs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import optimizers
+import surfaces
+from figures.runs import PALETTE, RunView
+
+from .controls import to_torch_names
+
+MAX_RUNS = 4
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: an optimizer with its hyperparameters (control keys), schedule and noise."""
+    optimizer: str = "gd"
+    hyper: tuple = ()  # ((key, value), ...) — keys of lab.controls.CONTROLS
+    variant: str = "torch"
+    schedule: str = "constant"
+    schedule_params: tuple = ()  # ((name, value), ...)
+    noise: float = 0.0  # std of the gradient noise (0: exact gradients)
+    seed: int = 0
+    slot: int = 0  # which of the page's run panels (0–3): names and colours the run
+
+    def build_optimizer(self):
+        return optimizers.get(self.optimizer, variant=self.variant, **to_torch_names(dict(self.hyper)))
+
+    def build_schedule(self):
+        return optimizers.schedule(self.schedule, **dict(self.schedule_params))
+
+    @property
+    def lr(self) -> float:
+        return float(dict(self.hyper).get("lr", optimizers.get(self.optimizer).lr))
+
+
+@dataclass(frozen=True)
+class View:
+    surface: str = "bowl"
+    surface_params: tuple = ()
+    start: tuple | None = None  # None: the surface's default start
+    steps: int = 10_000
+    runs: tuple = field(default_factory=lambda: DEFAULT_RUNS)
+
+    def build_surface(self):
+        return surfaces.get(self.surface, **dict(self.surface_params))
+
+    def start_point(self) -> np.ndarray:
+        surf = self.build_surface()
+        return surf.start.copy() if self.start is None else np.asarray(self.start, dtype=np.float64)
+
+
+DEFAULT_RUNS = (
+    RunSpec("gd", (("lr", 1e-2),), slot=0),
+    RunSpec("adagrad", (("lr", 0.1),), slot=1),
+)
+
+
+def eta_series(spec: RunSpec, optimizer, steps: np.ndarray) -> np.ndarray:
+    """η_t at the given steps: lr·schedule, and Adagrad's lr_decay on top (as the kernel applies it)."""
+    eta = spec.build_schedule()(steps, float(np.asarray(optimizer.lr)))
+    decay = float(np.asarray(optimizer.lr_decay))
+    return eta / (1.0 + steps * decay) if decay else eta
+
+
+def label(spec: RunSpec) -> str:
+    variant = ", lecture" if spec.variant == "lecture" and spec.optimizer in ("momentum", "adagrad", "rmsprop") else ""
+    return f"Run {spec.slot + 1} · {spec.optimizer}{variant} η={spec.lr:g}"
+
+
+def run_view(view: View) -> list[RunView]:
+    """Simulate every run of the view (one simulate call each, every step recorded)."""
+    if not 1 <= len(view.runs) <= MAX_RUNS:
+        raise ValueError(f"runs: {len(view.runs)} runs is out of range; allowed 1 to {MAX_RUNS}")
+    surf = view.build_surface()
+    start = view.start_point()
+    out = []
+    for spec in view.runs:
+        opt = spec.build_optimizer()
+        traj = optimizers.simulate(surf, opt, start, view.steps, schedule=spec.build_schedule(),
+                                   noise=spec.noise or None, seed=spec.seed)
+        out.append(RunView(label(spec), PALETTE[spec.slot % len(PALETTE)], traj, eta_series(spec, opt, traj.steps)))
+    return out
+
+
+def verdict(surface, run: RunView) -> dict:
+    """The critical-point test at the run's end (its last good point)."""
+    c = optimizers.classify(surface, run.path[run.last_good])
+    c["kind"] = "diverged" if run.diverged_at >= 0 else c["kind"]
+    return c
+
+
+KIND_TEXT = {
+    "minimum": "local minimum",
+    "maximum": "local maximum",
+    "saddle": "saddle point",
+    "degenerate": "degenerate critical point (a zero eigenvalue: the Hessian cannot tell)",
+    "not_critical": "still moving",
+    "diverged": "diverged",
+}

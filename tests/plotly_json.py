@@ -1,0 +1,20 @@
+"""Reading Plotly charts back out of AppTest."""
+import base64
+import json
+
+import numpy as np
+
+
+def decode(value):
+    """A Plotly JSON array: a plain list, or Plotly 7's ``{"dtype", "bdata", "shape"}`` for numpy arrays."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = value.get("shape")
+        if shape:
+            array = array.reshape([int(n) for n in str(shape).split(",")])
+        return array.astype(np.float64)
+    return np.asarray(value, dtype=np.float64)
+
+
+def chart_specs(at):
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]

@@ -1,0 +1,69 @@
+"""Page models: controls carry torch's defaults; the Playground's runs are the engine's."""
+import inspect
+
+import numpy as np
+import pytest
+import torch
+
+import optimizers
+from lab import controls as C
+from lab.playground import RunSpec, View, eta_series, run_view, verdict
+
+TORCH_CLASS = {"gd": torch.optim.SGD, "momentum": torch.optim.SGD, "nesterov": torch.optim.SGD,
+               "adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
+               "adamw": torch.optim.AdamW, "radam": torch.optim.RAdam}
+OURS_NOT_TORCH = {("momentum", "momentum"), ("nesterov", "momentum")}  # SGD's momentum default is 0
+
+
+@pytest.mark.parametrize("name", optimizers.names())
+def test_default_hyperparameters_are_torch_optims(name):
+    torch_defaults = {k: p.default for k, p in inspect.signature(TORCH_CLASS[name]).parameters.items()}
+    ours = optimizers.get(name).settings
+    for key, value in ours:
+        if (name, key) in OURS_NOT_TORCH or key not in torch_defaults:
+            continue
+        expected = torch_defaults[key]
+        assert (tuple(value) if isinstance(value, tuple) else value) == expected, (name, key)
+
+
+def test_controls_cover_every_hyperparameter_with_a_range_that_holds_the_default():
+    for name in optimizers.names():
+        for key, default in C.hyperparameters(name).items():
+            ctl = C.CONTROLS[key]
+            if ctl.kind == "log":
+                assert C.nearest_option(ctl.options, default) == pytest.approx(default, rel=1e-9), (name, key)
+            elif ctl.kind == "linear":
+                assert ctl.lo <= default <= ctl.hi, (name, key)
+    assert C.LR_OPTIONS[0] == 1e-8 and C.LR_OPTIONS[-1] == 10.0 and {1e-2, 1e-7} <= set(C.LR_OPTIONS)
+    assert C.to_torch_names({"lr": 1e-3, "beta1": 0.8, "beta2": 0.9}) == {"lr": 1e-3, "betas": (0.8, 0.9)}
+
+
+def test_run_view_is_the_engine_run_with_its_eta():
+    spec = RunSpec("adagrad", (("lr", 0.05), ("lr_decay", 0.01)), schedule="step",
+                   schedule_params=(("step_size", 100), ("gamma", 0.5)), slot=2)
+    view = View("himmelblau", (), (1.0, -1.0), 500, (spec,))
+    (run,) = run_view(view)
+    ref = optimizers.simulate("himmelblau", optimizers.get("adagrad", lr=0.05, lr_decay=0.01), [1.0, -1.0], 500,
+                              schedule=optimizers.schedule("step", step_size=100, gamma=0.5))
+    np.testing.assert_array_equal(run.path, ref.path[0])
+    t = np.arange(501)
+    np.testing.assert_allclose(run.eta, 0.05 * 0.5 ** (t // 100) / (1 + t * 0.01), rtol=1e-14)
+    # η_t/σ_t recorded by the engine divided by η_t gives 1/σ_t: σ_t ≥ √(g_0²) for Adagrad
+    sigma = run.eta[:, None] / run.trajectory.lr_eff[0]
+    assert np.all(sigma[0] == pytest.approx(np.abs(run.trajectory.grad[0, 0]) + 1e-10))
+    assert run.label.startswith("Run 3 · adagrad") and run.color == "#ff9f1c"
+
+
+def test_verdicts():
+    view = View("saddle", (), None, 2000, (RunSpec("gd", (("lr", 1e-2),)), RunSpec("gd", (("lr", 5.0),), slot=1)))
+    stuck, blown = run_view(view)
+    assert verdict(view.build_surface(), stuck)["kind"] == "saddle"
+    assert verdict(view.build_surface(), blown)["kind"] == "diverged"
+    assert blown.divergence_note().startswith(f"diverged at step {blown.diverged_at:,}")
+
+
+def test_bad_runs_are_refused_with_a_message():
+    with pytest.raises(ValueError, match="runs: 5 runs is out of range; allowed 1 to 4"):
+        run_view(View(runs=(RunSpec(),) * 5))
+    with pytest.raises(ValueError, match="lr = -1"):
+        run_view(View(runs=(RunSpec("gd", (("lr", -1.0),)),)))
