@@ -131,7 +131,8 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
     every = integer("simulate", "every", every, 1, steps)
     chosen = _record(record)
     P = _starts(starts, surf)
-    std = noise.effective_std() if isinstance(noise, Noise) else in_range("simulate", "noise", noise or 0.0, 0.0, 1e6)
+    std = (noise.effective_std() if isinstance(noise, Noise)
+           else in_range("simulate", "noise", 0.0 if noise is None else noise, 0.0, 1e6))
     seed = integer("simulate", "seed", 0 if seed is None else seed, 0, 2**63 - 1)
 
     sizes = {len(P), opt.size, np.size(std)} - {1}
@@ -145,7 +146,8 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
                          f"allowed up to {MAX_WORK:,} trajectory-steps in one call")
     at = record_steps(steps, every)
     n_rec = len(at)
-    floats = 2 * len(chosen & {"path", "loss", "grad", "momentum", "lr_eff"}) - ("loss" in chosen)
+    want_path = "path" in chosen or "loss" in chosen  # the loss is evaluated on the recorded path
+    floats = 2 * want_path + ("loss" in chosen) + 2 * len(chosen & {"grad", "momentum", "lr_eff"})
     need = K * n_rec * floats * 8
     if need > MAX_RECORD_BYTES:
         raise ValueError(f"simulate: recording {', '.join(sorted(chosen))} for {K:,} runs × {n_rec:,} steps needs "
@@ -160,7 +162,6 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
     starts_k = np.ascontiguousarray(np.broadcast_to(P, (K, 2)))
     pow1, pow2 = _power_tables(opt, H, steps)
 
-    want_path = "path" in chosen or "loss" in chosen
     def buf(on):
         return np.empty((K, n_rec if on else 0, 2))
     out = {"path": buf(want_path), "grad": buf("grad" in chosen), "momentum": buf("momentum" in chosen),
