@@ -9,4 +9,5 @@ st.set_page_config(page_title="Descent Lab", layout="wide")
 
 st.navigation([
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/playground.py", title="Playground", icon="🎢"),
 ]).run()

@@ -66,6 +66,9 @@ CONTROLS = {
 }
 
 
+PRIMARY = ("lr", "momentum", "alpha", "beta1", "beta2")  # shown at once; the rest fold away
+
+
 def hyperparameters(optimizer: str) -> dict:
     """{control key: default} for one optimizer, from its factory's signature (torch's defaults)."""
     params = inspect.signature(catalog.FACTORIES[optimizer]).parameters

@@ -3,6 +3,9 @@ import streamlit as st
 
 import surfaces
 from figures.surface_map import thumbnail
+from ui.navigation import use_app_navigation
+
+use_app_navigation()
 
 PER_ROW = 3
 CHART_CONFIG = {"displayModeBar": False}
