@@ -1,0 +1,188 @@
+"""Training curves under the map: what the optimizer saw at each step.
+
+Four rows share the step axis, one colour per run:
+
+1. L(θ_t) − L*, the loss above the surface's lowest minimum (log y);
+2. |∇L(θ_t)|, the gradient norm (log y): the lecture's point that the loss
+   can stall while the gradient stays large (GD with lr = 1e-2 bouncing
+   between the walls of the bowl);
+3. η_t/σ_t per parameter, solid for θ₁ (x) and dashed for θ₂ (y) (log y):
+   Adagrad's steps growing along the flat axis, the lecture's Adagrad
+   bursting once the gradient becomes small;
+4. η_t, the learning rate (log y).
+
+Every series is downsampled on its own with ``figures.downsample.keep_turns``
+(an envelope that keeps oscillations: a 2-cycle stays a band, not a line).
+Only records up to ``run.last_good`` are drawn: a diverged run stops where
+it blew up, with a vertical marker at the step it left the surface.
+
+Values that a log axis cannot show are handled explicitly: the loss and the
+gradient norm are clipped below at ``FLOOR`` (and the axis titles say so);
+η/σ and η values that are 0 (a schedule that reaches η = 0) or not finite
+(η/σ with ε = 0 on a zero gradient) are left out of their curve. The figure
+never holds NaN or inf.
+
+Pure function: RunViews in, a Plotly figure out (no Streamlit).
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .downsample import keep_turns
+
+FLOOR = 1e-16  # smallest value drawn on the loss and gradient-norm rows
+ROW_TITLES = (
+    "loss above the lowest minimum: L(θ_t) − L*",
+    "gradient norm |∇L(θ_t)|  (can stay large while the loss stalls)",
+    "effective step size η_t/σ_t per parameter  (solid: θ₁ = x, dashed: θ₂ = y)",
+    "learning rate η_t  (the schedule)",
+)
+NARROW_DECADES = 1.5  # log rows spanning fewer decades get ticks at 1, 2 and 5 only
+LIGHT_TO_GREY = 0.8  # colours lighter than this (relative luminance) are drawn grey on the line charts
+
+
+def line_color(color: str) -> str:
+    """The run's colour, or a mid grey when it would vanish on a light background (PALETTE's white)."""
+    c = color.strip().lstrip("#")
+    if len(c) == 3:
+        c = "".join(ch * 2 for ch in c)
+    if len(c) != 6:
+        return color
+    try:
+        r, g, b = (int(c[i:i + 2], 16) / 255.0 for i in (0, 2, 4))
+    except ValueError:
+        return color
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#888888" if luminance > LIGHT_TO_GREY else color
+
+
+def lowest_loss(surface) -> float:
+    """L* = L at the lowest known minimum (``surface.minima[0]``), or 0 for a surface without one."""
+    minima = surface.minima
+    if len(minima):
+        value = float(surface.loss(minima[0]))
+        if np.isfinite(value):
+            return value
+    return 0.0
+
+
+def pick(series: np.ndarray, max_points: int) -> np.ndarray:
+    """Indices of ``series`` to draw: ``keep_turns`` (log-spaced buckets at the start, so the early
+    steps stay detailed on a log step axis too; the min and max of each bucket, so a bounce stays a
+    band), both ends always kept."""
+    n = len(series)
+    if n <= max_points:
+        return np.arange(n)
+    idx = np.asarray(keep_turns(series, max_points=max_points), dtype=np.int64)
+    return np.union1d(idx, [0, n - 1]).astype(np.int64)
+
+
+def _finite_pick(values: np.ndarray, max_points: int) -> np.ndarray:
+    """Indices of the finite entries of ``values``, downsampled."""
+    ok = np.flatnonzero(np.isfinite(values))
+    if len(ok) == len(values):
+        return pick(values, max_points)
+    return ok[pick(values[ok], max_points)] if len(ok) else ok
+
+
+def series(surface, run, L_star: float | None = None) -> dict:
+    """The full (not downsampled) curves of one run, up to ``run.last_good``:
+    steps, loss − L* (clipped at FLOOR), |∇L| (clipped at FLOOR), η/σ (n, 2) or None, η."""
+    if L_star is None:
+        L_star = lowest_loss(surface)
+    traj = run.trajectory
+    n = run.last_good + 1
+    path = run.path[:n]
+    loss = traj.loss[0, :n] if traj.loss is not None else surface.loss(path)
+    grad = traj.grad[0, :n] if traj.grad is not None else surface.grad(path)
+    with np.errstate(over="ignore", invalid="ignore"):
+        gap = np.maximum(np.asarray(loss, dtype=np.float64) - L_star, FLOOR)
+        gnorm = np.maximum(np.hypot(grad[:, 0], grad[:, 1]), FLOOR)
+    lr_eff = traj.lr_eff[0, :n] if traj.lr_eff is not None else None
+    eta = np.asarray(run.eta, dtype=np.float64)[:n]
+    return dict(steps=np.asarray(run.steps[:n]), loss=gap, grad_norm=gnorm, lr_eff=lr_eff, eta=eta)
+
+
+def diagnostics(surface, runs, *, log_steps: bool = False, max_points: int = 2000, height: int = 620) -> go.Figure:
+    """Loss − L*, gradient norm, η_t/σ_t per parameter and η_t against the step, one colour per run.
+
+    ``log_steps`` draws the step axis in log scale; step 0 cannot sit on a log axis, so every
+    curve is then drawn at step + 1 (the axis title says so). ``max_points`` bounds the points
+    of each curve (see ``pick``)."""
+    L_star = lowest_loss(surface)
+    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.045,
+                        subplot_titles=ROW_TITLES)
+    fig.update_annotations(font_size=12)  # the row titles
+    shift = 1 if log_steps else 0
+    step_name = "step t + 1" if log_steps else "step t"
+
+    spans = {}  # row -> (lowest, highest) plotted value
+
+    def add(row, run, x, y, idx, *, name, first, dash="solid", what):
+        if len(idx):
+            lo, hi = spans.get(row, (np.inf, -np.inf))
+            spans[row] = (min(lo, float(y[idx].min())), max(hi, float(y[idx].max())))
+        fig.add_trace(go.Scatter(
+            x=x[idx] + shift, y=y[idx], mode="lines", name=name, legendgroup=run.label,
+            showlegend=first, line=dict(color=line_color(run.color), width=1.6, dash=dash),
+            hovertemplate=f"{run.label}<br>{step_name} = %{{x:,}}<br>{what} = %{{y:.4g}}<extra></extra>",
+        ), row=row, col=1)
+
+    for run in runs:
+        s = series(surface, run, L_star)
+        x = s["steps"]
+        add(1, run, x, s["loss"], _finite_pick(s["loss"], max_points),
+            name=run.label, first=True, what="L − L*")
+        add(2, run, x, s["grad_norm"], _finite_pick(s["grad_norm"], max_points),
+            name=run.label, first=False, what="|∇L|")
+        if s["lr_eff"] is not None:
+            for j, (dash, p) in enumerate((("solid", "θ₁"), ("dash", "θ₂"))):
+                v = s["lr_eff"][:, j]
+                add(3, run, x, v, _finite_pick(np.where(v > 0, v, np.nan), max_points),
+                    name=f"{run.label} · η/σ for {p}", first=False, dash=dash, what=f"η/σ ({p})")
+        eta = s["eta"]
+        add(4, run, x, eta, _finite_pick(np.where(eta > 0, eta, np.nan), max_points),
+            name=run.label, first=False, what="η")
+    last_step = max([int(run.steps[-1]) for run in runs if len(run.steps)] + [1])
+    x_range = [0.0, np.log10(last_step + 1)] if log_steps else [0, last_step]
+    for k, run in enumerate(r for r in runs if r.diverged_at >= 0):
+        _divergence_marker(fig, run, log_steps, x_range, k)
+
+    fig.update_yaxes(type="log", exponentformat="power", showexponent="all")
+    for row, (lo, hi) in spans.items():
+        if hi / lo < 10 ** NARROW_DECADES:  # plotly would label 2, 3, … 9 on a short row: keep 1, 2, 5
+            fig.update_yaxes(dtick="D2", row=row, col=1)
+    fig.update_yaxes(title_text=f"L − L*<br>(L* = {L_star:.4g}, ≥ 1e-16)", row=1, col=1)
+    fig.update_yaxes(title_text="|∇L|  (≥ 1e-16)", row=2, col=1)
+    fig.update_yaxes(title_text="η/σ", row=3, col=1)
+    fig.update_yaxes(title_text="η", row=4, col=1)
+    x_title = "step t + 1 (log scale; step 0 is drawn at 1)" if log_steps else "step t"
+    # an explicit range: plotly's autorange would also stretch to fit the annotations' text
+    fig.update_xaxes(type="log" if log_steps else "linear", exponentformat="power" if log_steps else "none",
+                     range=x_range)
+    fig.update_xaxes(title_text=x_title, row=4, col=1)
+    fig.update_layout(
+        height=height, margin=dict(l=70, r=20, t=40, b=50), hovermode="closest",
+        legend=dict(orientation="h", yanchor="bottom", y=1.03, x=0, xanchor="left"),
+        template="plotly_white",
+    )
+    return fig
+
+
+def _divergence_marker(fig, run, log_steps, x_range, k):
+    """A dotted vertical line at the diverging step on every row, labelled on the top row
+    (the label on the side of the line with more room)."""
+    x = run.diverged_at + (1 if log_steps else 0)
+    where = np.log10(x) if log_steps else x
+    left_half = where < (x_range[0] + x_range[1]) / 2
+    color = line_color(run.color)
+    for row in range(1, 5):
+        suffix = "" if row == 1 else str(row)
+        fig.add_shape(type="line", xref=f"x{suffix}", yref=f"y{suffix} domain", x0=x, x1=x, y0=0, y1=1,
+                      line=dict(color=color, width=1.5, dash="dot"))
+    fig.add_annotation(x=where, xref="x", y=1 - 0.2 * (k % 5), yref="y domain",  # the k-th label lower
+                       text=f"{run.label}: diverged at step {run.diverged_at:,}", showarrow=False,
+                       xanchor="left" if left_half else "right", xshift=4 if left_half else -4, yanchor="top",
+                       font=dict(color=color, size=11), bgcolor="rgba(255,255,255,0.8)")

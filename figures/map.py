@@ -1,0 +1,326 @@
+"""The playground's map: runs travelling across a surface, animated, clickable.
+
+Pure functions (surface and RunViews in, a Plotly figure out, no Streamlit).
+
+What the figure is made of, and why (see STACK.md, "Plotly in Streamlit"):
+
+- The surface is a raster image under the axes (``surface_image``), not a
+  contour trace: a contour disappears once an animation with
+  ``redraw=False`` plays (plotly.js issue 4491), and ``redraw=True`` drops
+  to about 8 fps. Colours follow the gallery thumbnail: Viridis in ``LEVELS``
+  bands of log10(L − L_min), with darker band edges as contour lines.
+- Each run's path is drawn through ``keep_turns`` points (at most
+  ``max_points``), so a 100,000-step run stays small and still shows its
+  turns (Adam's first moves, the bowl's bounce between the walls).
+- Frames move only the animated markers (``traces=[…]``), one small dict
+  per frame: 300 frames of 4 runs are a few tens of kB.
+- An invisible grid of markers, the last trace, turns a click anywhere on
+  the map into a selected point (Streamlit reports no clicks on an image).
+- Nothing non-finite goes into the figure: paths are cut at the last good
+  point of a diverged run, and any non-finite record left is dropped.
+"""
+from __future__ import annotations
+
+import base64
+import io
+from functools import lru_cache
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+from optimizers.validate import integer
+
+from .downsample import frame_indices, keep_turns
+from .surface_map import COLORSCALE, DECADES, FLOOR_QUANTILE, LEVELS, _floor, _marker_trace, log_height
+
+IMAGE_N = 480  # raster pixels per side (about 15 kB as a banded PNG); the browser stretches it over the plot
+SCALE_N = 240  # grid on which the colour range is measured
+EDGE_SHADE = 0.72  # band edges drawn at this share of the band's colour: the contour lines
+FRAME_MS = 30  # a frame's duration while playing (about 30 fps)
+MAX_POINTS = 2000
+MAX_FRAMES = 300
+CLICK_GRID = 48
+HEIGHT = 560
+CLICK_GRID_NAME = "click-grid"
+_DARK = "#1a1a1a"
+_GREY = "#808495"  # readable on Streamlit's light and dark backgrounds
+# The legend sits on a dark box of its own: the palette (white, bright red, …) and the white
+# critical-point markers are chosen for the Viridis map and vanish on a white page.
+_LEGEND = dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0, bgcolor="rgba(38,39,48,0.92)",
+               font=dict(color="#fafafa", size=12), borderwidth=0)
+_KEEP_OPAQUE = dict(marker=dict(opacity=1))  # a selection (a click on the grid) must not fade the other traces
+_PLAY = {"frame": {"duration": FRAME_MS, "redraw": False}, "transition": {"duration": 0},
+         "fromcurrent": True, "mode": "immediate"}
+_PAUSE = {"frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}, "mode": "immediate"}
+
+
+# ----------------------------------------------------------------- the colour scale, shared with the 3D view
+@lru_cache(maxsize=64)
+def height_scale(surface) -> tuple[float, float, float, float]:
+    """``(floor, top, lo, hi)`` of the surface's log-height colouring.
+
+    ``floor`` is the lowest loss (grid and known minima), ``top`` the grid's
+    highest loss above it; heights are ``log10(L − floor + ε)`` as in
+    ``surface_map.log_height`` with that range fixed, and the colours run
+    from ``lo`` (the FLOOR_QUANTILE of the window) to ``hi`` (its top).
+    """
+    Z = _pixel_losses(surface, SCALE_N)
+    floor = _floor(surface, Z)
+    finite = Z[np.isfinite(Z)]
+    top = float(finite.max() - floor) if finite.size else 1.0
+    if not np.isfinite(top) or top <= 0.0:
+        top = 1.0
+    H = heights(Z, floor, top)
+    lo, hi = float(np.quantile(H, FLOOR_QUANTILE)), float(H.max())
+    if hi - lo < 1e-9:
+        hi = lo + 1.0
+    return floor, top, lo, hi
+
+
+def heights(L, floor: float, top: float) -> np.ndarray:
+    """log10(L − floor + ε) on the window's fixed range ``top`` (``log_height`` with that range pinned):
+    finite everywhere, values above the window's top (and non-finite ones) drawn as the top."""
+    L = np.asarray(L, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        pinned = np.where(np.isfinite(L), np.clip(L, floor, floor + top), floor + top)
+    # One value at floor + top fixes log_height's range to this window's.
+    return log_height(np.append(pinned.ravel(), floor + top), floor=floor, decades=DECADES)[:-1].reshape(L.shape)
+
+
+def band_colors() -> list[tuple[int, int, int]]:
+    """The colour of each of the LEVELS bands: Viridis at the middle of the band."""
+    rgb = sample_colorscale(COLORSCALE, [(k + 0.5) / LEVELS for k in range(LEVELS)])
+    return [tuple(int(round(float(c))) for c in s[s.index("(") + 1:-1].split(",")) for s in rgb]
+
+
+def banded_colorscale() -> list:
+    """A Plotly colorscale of the same LEVELS flat bands (for go.Surface)."""
+    scale = []
+    for k, (r, g, b) in enumerate(band_colors()):
+        scale += [[k / LEVELS, f"rgb({r},{g},{b})"], [(k + 1) / LEVELS, f"rgb({r},{g},{b})"]]
+    return scale
+
+
+def _pixel_losses(surface, n: int) -> np.ndarray:
+    """The loss at the centres of an n×n pixel grid over the window; row 0 is the TOP row (y = ymax)."""
+    (x0, x1), (y0, y1) = surface.bounds
+    xs = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
+    ys = y1 - (np.arange(n) + 0.5) * (y1 - y0) / n
+    X, Y = np.meshgrid(xs, ys)
+    with np.errstate(all="ignore"):
+        return np.asarray(surface.loss(np.stack([X, Y], axis=-1)), dtype=np.float64)
+
+
+@lru_cache(maxsize=64)
+def surface_image(surface, n: int = IMAGE_N) -> dict:
+    """The surface as a banded PNG, placed for ``fig.add_layout_image(**surface_image(s))``.
+
+    Keys: ``source`` (a ``data:image/png;base64,`` URI), ``x``, ``y`` (the
+    top-left corner: xmin, ymax), ``sizex``, ``sizey``, and ``xref``,
+    ``yref``, ``xanchor``, ``yanchor``, ``sizing`` ("stretch"), ``layer``
+    ("below"). Cached per surface: the same dict comes back each time, so
+    treat it as read-only.
+    """
+    n = integer("surface_image", "n", n, 2, 4096)
+    floor, top, lo, hi = height_scale(surface)
+    H = heights(_pixel_losses(surface, n), floor, top)
+    band = np.clip(np.floor((H - lo) / (hi - lo) * LEVELS), 0, LEVELS - 1).astype(np.uint8)
+    # Contour lines: a pixel whose right or lower neighbour lies in another band takes the darker
+    # shade of its colour (palette entries LEVELS … 2·LEVELS − 1).
+    edge = np.zeros(band.shape, dtype=bool)
+    edge[:, :-1] |= band[:, :-1] != band[:, 1:]
+    edge[:-1, :] |= band[:-1, :] != band[1:, :]
+    index = band + np.where(edge, LEVELS, 0).astype(np.uint8)
+    colors = band_colors()
+    palette = [c for rgb in colors for c in rgb] + [int(c * EDGE_SHADE) for rgb in colors for c in rgb]
+    from PIL import Image  # pillow is only needed here
+
+    img = Image.frombytes("P", (index.shape[1], index.shape[0]), np.ascontiguousarray(index).tobytes())
+    img.putpalette(palette)
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG")
+    (x0, x1), (y0, y1) = surface.bounds
+    return dict(
+        source="data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"),
+        x=float(x0), y=float(y1), sizex=float(x1 - x0), sizey=float(y1 - y0),
+        xref="x", yref="y", xanchor="left", yanchor="top", sizing="stretch", layer="below",
+    )
+
+
+# ----------------------------------------------------------------- helpers
+def _decimals(surface) -> int:
+    """Decimals that resolve a millionth of the window: enough for any drawn coordinate."""
+    return int(max(0, 6 - np.floor(np.log10(surface.span))))
+
+
+def _good_path(run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(steps, path, loss)`` up to the run's last good record, non-finite points dropped."""
+    end = run.last_good + 1
+    steps = np.asarray(run.steps[:end])
+    path = np.asarray(run.path[:end], dtype=np.float64)
+    loss = run.trajectory.loss
+    loss = np.asarray(loss[0, :end], dtype=np.float64) if loss is not None else None
+    ok = np.isfinite(path).all(axis=1)
+    if not ok.all():
+        steps, path = steps[ok], path[ok]
+        loss = loss[ok] if loss is not None else None
+    return steps, path, loss
+
+
+def _grid_decimals(spacing: float) -> int:
+    return int(max(0, np.ceil(-np.log10(spacing)) + 1)) if spacing > 0 else 6
+
+
+def _finite(values, fallback: float) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(np.isfinite(values), values, fallback)
+
+
+def _hover(label: str) -> str:
+    return (f"{label}<br>step %{{customdata[0]:,}}<br>(%{{x:.4g}}, %{{y:.4g}})"
+            f"<br>L = %{{customdata[1]:.4g}}<extra></extra>")
+
+
+def _validate_runs(runs) -> list:
+    runs = list(runs)
+    for i, run in enumerate(runs):
+        if not all(hasattr(run, a) for a in ("label", "color", "steps", "path", "last_good", "diverged_at")):
+            raise ValueError(f"path_map: runs[{i}] = {type(run).__name__} is not a RunView")
+    return runs
+
+
+# ----------------------------------------------------------------- the map
+def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = MAX_FRAMES, animate: bool = True,
+             click_grid: int = CLICK_GRID, height: int = HEIGHT) -> go.Figure:
+    """Runs travelling across ``surface``: paths, start and end markers, an animation, a click grid.
+
+    Traces, in order: per run its path (``name`` = the run's label, plus its
+    divergence note if it diverged), start and end markers; the critical
+    points ("minima", "saddles", "maxima"); one animated marker per run
+    (``name`` = label + " · now"); and last the invisible "click-grid".
+    All of a run's traces share ``legendgroup`` "run<i>".
+    Frames (when ``animate``) move only the animated markers.
+    """
+    runs = _validate_runs(runs)
+    max_points = integer("path_map", "max_points", max_points, 2, 10**7)
+    max_frames = integer("path_map", "max_frames", max_frames, 2, 10**5)
+    click_grid = integer("path_map", "click_grid", click_grid, 2, 400)
+    height = integer("path_map", "height", height, 100, 10_000)
+    (x0, x1), (y0, y1) = surface.bounds
+    dec = _decimals(surface)
+
+    data = []
+    goods = [_good_path(run) for run in runs]
+    for i, (run, (steps, path, loss)) in enumerate(zip(runs, goods)):
+        if loss is None:
+            loss = surface.loss(path) if len(path) else np.zeros(0)
+        loss = _finite(loss, np.finfo(np.float64).max)
+        group = f"run{i}"
+        note = run.divergence_note() if run.diverged_at >= 0 else ""
+        keep = keep_turns(path, max_points=max_points) if len(path) else np.zeros(0, dtype=np.intp)
+        custom = np.column_stack([steps[keep], loss[keep]])
+        data.append(dict(
+            type="scatter", x=np.round(path[keep, 0], dec), y=np.round(path[keep, 1], dec), mode="lines",
+            name=f"{run.label} · {note}" if note else run.label, legendgroup=group,
+            line=dict(color=run.color, width=1.2), customdata=custom, hovertemplate=_hover(run.label),
+            unselected=_KEEP_OPAQUE,
+        ))
+        if not len(path):
+            continue
+        ends = [(0, "start", dict(symbol="circle", size=10, color=run.color, line=dict(color=_DARK, width=1)))]
+        if note:
+            ends.append((-1, "diverged", dict(symbol="x", size=20, color=run.color, line=dict(color=_DARK, width=1.5))))
+        else:
+            ends.append((-1, "end", dict(symbol="square", size=10, color=run.color, line=dict(color=_DARK, width=1))))
+        for at, what, marker in ends:
+            text = note if what == "diverged" else what
+            data.append(dict(
+                type="scatter", x=[round(float(path[at, 0]), dec)], y=[round(float(path[at, 1]), dec)], mode="markers",
+                name=f"{run.label} · {what}", legendgroup=group, showlegend=False, marker=marker,
+                customdata=[[int(steps[at]), float(loss[at])]], unselected=_KEEP_OPAQUE,
+                hovertemplate=_hover(f"{run.label} · {text}"),
+            ))
+
+    # Critical points above the paths (a bouncing run must not hide a saddle), below the moving markers.
+    for points, name, symbol, size in ((surface.minima, "minima", "star", 14), (surface.saddles, "saddles", "x", 10),
+                                       (surface.maxima, "maxima", "triangle-up", 10)):
+        trace = _marker_trace(surface, points, name=name, symbol=symbol, size=size, color="white")
+        trace.update(unselected=_KEEP_OPAQUE, showlegend=len(trace.x) > 0, legendgroup="critical")
+        data.append(trace.to_plotly_json())
+
+    # The animated markers: one per run, after every path so that they are drawn on top.
+    moving = [(i, run, good) for i, (run, good) in enumerate(zip(runs, goods)) if len(good[1])]
+    animated = []
+    for i, run, (steps, path, loss) in moving:
+        animated.append(len(data))
+        data.append(dict(
+            type="scatter", x=[round(float(path[0, 0]), dec)], y=[round(float(path[0, 1]), dec)], mode="markers",
+            name=f"{run.label} · now", legendgroup=f"run{i}", showlegend=False,
+            marker=dict(symbol="circle", size=16, color=run.color, line=dict(color=_DARK, width=2.5)),
+            hoverinfo="skip", unselected=_KEEP_OPAQUE,
+        ))
+
+    # Grid coordinates rounded to a tenth of their spacing or better: a click becomes a start point
+    # such as (0.979, 0.489), not (0.978723, 0.489362).
+    gx, gy = (np.round(np.linspace(lo, hi, click_grid), _grid_decimals((hi - lo) / (click_grid - 1)))
+              for lo, hi in ((x0, x1), (y0, y1)))
+    GX, GY = np.meshgrid(gx, gy)
+    data.append(dict(
+        type="scatter", x=GX.ravel(), y=GY.ravel(), mode="markers", name=CLICK_GRID_NAME, marker=dict(size=12, opacity=0),
+        hoverinfo="none", showlegend=False,
+    ))
+
+    layout = dict(
+        height=height, margin=dict(l=8, r=8, t=8, b=8), uirevision=f"map:{surface.name}:{surface.settings}",
+        dragmode="zoom", hovermode="closest", clickmode="event+select",
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        xaxis=dict(range=[x0, x1], autorange=False, showgrid=False, zeroline=False, title=dict(text="θ₁ (x)")),
+        yaxis=dict(range=[y0, y1], autorange=False, showgrid=False, zeroline=False, title=dict(text="θ₂ (y)")),
+        legend=_LEGEND,
+        images=[surface_image(surface)],
+    )
+    frames = []
+    if animate and moving:
+        frames, extra = _frames(moving, animated, max_frames, dec)
+        layout.update(extra)
+    # Everything above is written as plain dicts and skips plotly.py's validation (about 20 ms for
+    # the traces and the 300-step slider); the tests validate the result once. Frames are always
+    # validated by go.Figure: about 40 ms for 300 frames of 4 runs.
+    return go.Figure(dict(data=data, layout=layout, frames=frames), _validate=False)
+
+
+def _frames(moving, animated, max_frames: int, dec: int):
+    """Frames (plain dicts) over the longest run's records, and the buttons and slider that play them."""
+    records = [good[0] for _, _, good in moving]  # each run's recorded steps
+    longest = max(records, key=lambda steps: (steps[-1], len(steps)))
+    shown = longest[frame_indices(len(longest), max_frames)]
+    columns = []
+    for _, _, (steps, path, loss) in moving:
+        # The record at or before each shown step; a run that ended earlier stays at its last point.
+        at = np.clip(np.searchsorted(steps, shown, side="right") - 1, 0, len(steps) - 1)
+        columns.append(np.round(path[at], dec).tolist())
+    names = [str(int(s)) for s in shown]
+    frames = [
+        {"name": name, "traces": animated,
+         "data": [{"x": [column[f][0]], "y": [column[f][1]]} for column in columns]}
+        for f, name in enumerate(names)
+    ]
+    jump = {"frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}, "mode": "immediate"}
+    extra = dict(
+        updatemenus=[dict(
+            type="buttons", direction="left", showactive=False, x=0.0, xanchor="left", y=-0.06, yanchor="top",
+            pad=dict(t=0, r=6), buttons=[
+                dict(label="▶ Play", method="animate", args=[None, _PLAY]),
+                dict(label="❚❚ Pause", method="animate", args=[[None], _PAUSE]),
+            ],
+        )],
+        sliders=[dict(
+            active=0, x=0.2, len=0.8, xanchor="left", y=-0.06, yanchor="top", pad=dict(t=0, b=0),
+            # 300 step labels cannot be read side by side: they are hidden, the current one shows above.
+            currentvalue=dict(prefix="step ", visible=True, xanchor="right", font=dict(size=12, color=_GREY)),
+            ticklen=0, minorticklen=0, font=dict(color="rgba(0,0,0,0)"),
+            steps=[dict(method="animate", label=name, args=[[name], jump]) for name in names],
+        )],
+    )
+    return frames, extra

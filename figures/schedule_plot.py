@@ -1,0 +1,76 @@
+"""A small chart of the learning-rate schedule η_t = schedule(t, lr) for t = 0 … steps.
+
+At most ``MAX_POINTS`` values are drawn: the ``keep_turns`` envelope of the
+whole series (first, last, min and max of each bucket, so that a periodic
+cosine over many periods stays a band instead of aliasing) plus every point
+where the schedule breaks (a jump of a step schedule, the end of a warm-up),
+each break drawn with both of its neighbours so that a drop stays vertical.
+Every drawn value is ``schedule(t, lr)`` at the drawn t.
+
+Pure function: a Schedule in, a Plotly figure out (no Streamlit).
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .downsample import keep_turns
+
+MAX_POINTS = 1000
+BREAK_SHARE = 0.6  # at most this share of the points goes to breaks; beyond it, the grid alone
+LOG_DECADES = 2.0  # log y when the positive values span more than this many decades (and none is 0)
+
+
+def breaks(eta: np.ndarray) -> np.ndarray:
+    """Indices t where the schedule's slope changes abruptly: a jump (η_t ≠ η_{t−1} next to a flat
+    stretch) or a kink (the slope changes by more than half). Returns t−1, t, t+1 for each."""
+    n = len(eta)
+    if n < 3:
+        return np.arange(n)
+    d = np.diff(eta)  # d[t-1] = η_t − η_{t−1}
+    a, b = d[:-1], d[1:]  # slopes before and after t = 1 … n−2
+    big = np.maximum(np.abs(a), np.abs(b))
+    local = np.abs(eta[1:-1])  # relative to the rate there: late steps of a decayed rate count too
+    kink = (big > 1e-12 * local) & (np.abs(b - a) > 0.5 * big)
+    t = np.flatnonzero(kink) + 1
+    return np.unique(np.clip(np.concatenate([t - 1, t, t + 1]), 0, n - 1))
+
+
+def plotted_steps(schedule, lr, steps: int, max_points: int = MAX_POINTS) -> np.ndarray:
+    """The t at which ``schedule_figure`` evaluates η_t: all of 0 … steps when few, else the envelope
+    of the series plus its breaks (the breaks alone when there are too many of them)."""
+    steps = int(steps)
+    if steps + 1 <= max_points:
+        return np.arange(steps + 1)
+    eta = np.asarray(schedule(np.arange(steps + 1), lr), dtype=np.float64)
+    cut = breaks(eta)
+    if len(cut) > BREAK_SHARE * max_points:
+        cut = np.zeros(0, dtype=np.int64)
+    envelope = np.asarray(keep_turns(eta, max_points=max_points - len(cut)), dtype=np.int64)
+    return np.union1d(envelope, cut)
+
+
+def schedule_figure(schedule, lr, steps: int, *, height: int = 160) -> go.Figure:
+    """η_t = schedule(t, lr) for t = 0 … steps; ``lr`` a number (for a swept array, its first value)."""
+    lr_values = np.ravel(np.asarray(lr, dtype=np.float64))
+    base = float(lr_values[0])
+    t = plotted_steps(schedule, base, steps)
+    eta = np.asarray(schedule(t, base), dtype=np.float64)
+    keep = np.isfinite(eta)
+    t, eta = t[keep], eta[keep]
+    positive = eta[eta > 0]
+    log_y = (len(positive) == len(eta) and len(eta) > 0
+             and np.log10(positive.max() / positive.min()) > LOG_DECADES)
+    title = "η_t" + (f" (lr = {base:.3g}, first of {lr_values.size} swept)" if lr_values.size > 1 else "")
+    fig = go.Figure(go.Scatter(
+        x=t, y=eta, mode="lines", line=dict(color="#1f77b4", width=2), showlegend=False,
+        hovertemplate="t = %{x:,}<br>η_t = %{y:.4g}<extra></extra>",
+    ))
+    fig.update_layout(
+        height=height, margin=dict(l=45, r=8, t=6, b=22), showlegend=False, template="plotly_white",
+        xaxis=dict(range=[0, max(int(steps), 1)]),  # the step axis; labelled in the hover, no room for a title
+        yaxis=dict(title=dict(text=title, standoff=2), type="log" if log_y else "linear",
+                   exponentformat="power", rangemode="normal" if log_y else "tozero"),
+        font=dict(size=11),
+    )
+    return fig

@@ -1,0 +1,329 @@
+"""figures.map (the playground's animated map) and figures.surface3d, on real engine runs."""
+import base64
+import io
+import json
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from PIL import Image
+
+import optimizers
+import surfaces
+from figures.map import CLICK_GRID_NAME, LEVELS, path_map, surface_image
+from figures.runs import PALETTE, RunView
+from figures.surface3d import surface_3d
+
+NAMES = surfaces.names()
+
+
+# ----------------------------------------------------------------- helpers
+def run_view(surface, name, i=0, steps=300, **hyper):
+    hyper.setdefault("lr", 1e-2)
+    trajectory = optimizers.simulate(surface, optimizers.get(name, **hyper), steps=steps)
+    return RunView(f"Run {i + 1} · {name}", PALETTE[i % len(PALETTE)], trajectory,
+                   np.full(len(trajectory.steps), hyper["lr"]))
+
+
+def decoded(value):
+    """A Plotly 7 JSON array ({"dtype", "bdata"[, "shape"]}) or list as a float array."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), value["dtype"]).astype(float)
+    return np.asarray(value, dtype=float)
+
+
+def walk_numbers(obj, path="fig"):
+    """Yield (where, array) for every number or typed array in a JSON tree."""
+    if isinstance(obj, dict):
+        if "bdata" in obj and "dtype" in obj:
+            yield path, decoded(obj)
+            return
+        for k, v in obj.items():
+            yield from walk_numbers(v, f"{path}.{k}")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from walk_numbers(v, f"{path}[{i}]")
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        yield path, np.asarray([obj], dtype=float)
+
+
+def as_json(fig):
+    def refuse(constant):
+        raise AssertionError(f"non-finite constant {constant} in the figure JSON")
+    text = fig.to_json()
+    return text, json.loads(text, parse_constant=refuse)
+
+
+def assert_all_finite(tree):
+    for where, values in walk_numbers(tree):
+        assert np.isfinite(values).all(), f"non-finite number at {where}"
+
+
+def traces(d, name):
+    return [t for t in d["data"] if t.get("name") == name]
+
+
+def one(d, name):
+    found = traces(d, name)
+    assert len(found) == 1, f"expected one trace named {name!r}, got {[t.get('name') for t in d['data']]}"
+    return found[0]
+
+
+def xy(trace):
+    return np.column_stack([decoded(trace["x"]), decoded(trace["y"])])
+
+
+def tol(surface):
+    return 1e-6 * surface.span  # coordinates are rounded to a millionth of the window
+
+
+@pytest.fixture(scope="module")
+def figures_by_surface():
+    """For every surface: Adam (lr 0.1) and GD (lr 0.05, which diverges on the steep ones), 300 steps."""
+    out = {}
+    for name in NAMES:
+        s = surfaces.get(name)
+        runs = [run_view(s, "adam", 0, lr=0.1), run_view(s, "gd", 1, lr=0.05)]
+        fig = path_map(s, runs)
+        out[name] = (s, runs, fig, *as_json(fig))
+    return out
+
+
+# ----------------------------------------------------------------- path_map, every surface
+@pytest.mark.parametrize("name", NAMES)
+def test_map_structure(name, figures_by_surface):
+    s, runs, fig, text, d = figures_by_surface[name]
+    go.Figure(fig.to_dict())  # the dicts that skipped validation are valid Plotly
+    names = [t.get("name") for t in d["data"]]
+
+    # the raster under the axes
+    (image,) = d["layout"]["images"]
+    (x0, x1), (y0, y1) = s.bounds
+    assert image["source"].startswith("data:image/png;base64,")
+    assert (image["x"], image["y"], image["sizex"], image["sizey"]) == (x0, y1, x1 - x0, y1 - y0)
+    assert image["layer"] == "below" and image["sizing"] == "stretch"
+    assert (image["xref"], image["yref"], image["xanchor"], image["yanchor"]) == ("x", "y", "left", "top")
+
+    # axes fixed to the window
+    assert d["layout"]["xaxis"]["range"] == [x0, x1] and d["layout"]["xaxis"]["autorange"] is False
+    assert d["layout"]["yaxis"]["range"] == [y0, y1] and d["layout"]["yaxis"]["autorange"] is False
+    assert d["layout"]["uirevision"] and d["layout"]["dragmode"] == "zoom"
+    assert d["layout"]["legend"]["orientation"] == "h"
+    assert d["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
+
+    # critical points
+    for kind, symbol in (("minima", "star"), ("saddles", "x"), ("maxima", "triangle-up")):
+        trace = one(d, kind)
+        expected = getattr(s, kind)
+        assert trace["marker"]["symbol"] == symbol
+        got = xy(trace) if len(expected) else np.zeros((0, 2))
+        np.testing.assert_allclose(got, expected, atol=1e-9)
+        assert len(expected) == 0 or "L = " in trace["hovertemplate"]
+    assert len(s.minima) >= 1
+
+    # per run: path, start, end, animated marker, one legend group
+    animated = []
+    for i, run in enumerate(runs):
+        path = one(d, run.label + (f" · {run.divergence_note()}" if run.diverged_at >= 0 else ""))
+        assert path["mode"] == "lines" and path["line"]["color"] == run.color
+        assert path["legendgroup"] == f"run{i}" and "L = " in path["hovertemplate"]
+        points = xy(path)
+        np.testing.assert_allclose(points[0], run.path[0], atol=tol(s))
+        np.testing.assert_allclose(points[-1], run.path[run.last_good], atol=tol(s))
+        start = one(d, f"{run.label} · start")
+        np.testing.assert_allclose(xy(start)[0], run.path[0], atol=tol(s))
+        end_name = f"{run.label} · diverged" if run.diverged_at >= 0 else f"{run.label} · end"
+        end = one(d, end_name)
+        np.testing.assert_allclose(xy(end)[0], run.path[run.last_good], atol=tol(s))
+        if run.diverged_at >= 0:
+            assert end["marker"]["symbol"] == "x" and end["marker"]["size"] >= 16
+        now = one(d, f"{run.label} · now")
+        assert now["marker"]["size"] > start["marker"]["size"]
+        animated.append(names.index(f"{run.label} · now"))
+        for t in (path, start, end, now):
+            assert t["legendgroup"] == f"run{i}"
+            assert t["unselected"]["marker"]["opacity"] == 1
+
+    # the click grid: last, invisible, dense, not animated
+    grid = d["data"][-1]
+    assert grid["name"] == CLICK_GRID_NAME and len(traces(d, CLICK_GRID_NAME)) == 1
+    assert grid["mode"] == "markers" and grid["marker"]["opacity"] == 0 and grid["marker"]["size"] == 12
+    assert grid["hoverinfo"] == "none" and grid["showlegend"] is False
+    g = xy(grid)
+    assert len(g) == 48 * 48
+    assert g[:, 0].min() == pytest.approx(x0) and g[:, 0].max() == pytest.approx(x1)
+    assert g[:, 1].min() == pytest.approx(y0) and g[:, 1].max() == pytest.approx(y1)
+    assert len(d["data"]) - 1 not in animated
+
+    # frames move only the animated markers
+    assert 2 <= len(d["frames"]) <= 300
+    for frame in d["frames"]:
+        assert frame["traces"] == animated
+        assert len(frame["data"]) == len(animated)
+        assert all(len(fd["x"]) == len(fd["y"]) == 1 for fd in frame["data"])
+        assert set(frame) <= {"name", "data", "traces"}
+    steps = [frame["name"] for frame in d["frames"]]
+    assert steps[0] == "0" and steps[-1] == str(max(int(r.steps[-1]) for r in runs))
+    slider = d["layout"]["sliders"][0]
+    assert [st["label"] for st in slider["steps"]] == steps
+    assert all(st["args"][0] == [st["label"]] for st in slider["steps"])
+    (menu,) = d["layout"]["updatemenus"]
+    play = menu["buttons"][0]["args"][1]
+    assert play["frame"] == {"duration": 30, "redraw": False} and play["transition"] == {"duration": 0}
+    assert play["fromcurrent"] is True and play["mode"] == "immediate"
+
+    # nothing non-finite anywhere
+    assert_all_finite(d)
+
+
+def test_some_runs_diverge_and_say_so(figures_by_surface):
+    diverged = [(name, run) for name, (_, runs, *_) in figures_by_surface.items() for run in runs if run.diverged_at >= 0]
+    assert diverged, "expected GD at lr 0.05 to diverge somewhere (rosenbrock, beale)"
+    for name, run in diverged:
+        d = figures_by_surface[name][4]
+        legend = [t["name"] for t in d["data"] if t.get("showlegend", True) and t.get("legendgroup", "").startswith("run")]
+        assert any("diverged at step" in label and label.startswith(run.label) for label in legend)
+
+
+def test_rosenbrock_gd_diverges_and_freezes_in_the_frames():
+    s = surfaces.get("rosenbrock")
+    gd = run_view(s, "gd", 0, steps=500, lr=0.05)
+    assert gd.diverged_at >= 0
+    text, d = as_json(path_map(s, [gd]))
+    assert f"diverged at step {gd.diverged_at:,}" in one(d, f"{gd.label} · {gd.divergence_note()}")["name"]
+    last_good = gd.path[gd.last_good]
+    final = d["frames"][-1]["data"][0]
+    np.testing.assert_allclose([final["x"][0], final["y"][0]], last_good, rtol=1e-6)
+    assert_all_finite(d)
+
+
+def test_frames_follow_the_engine_and_a_short_run_waits_at_its_end():
+    s = surfaces.get("crescent")
+    long_run = run_view(s, "adam", 0, steps=5000, lr=0.05)
+    short_run = run_view(s, "momentum", 1, steps=40, lr=1e-3)
+    fig = path_map(s, [long_run, short_run], max_frames=120)
+    _, d = as_json(fig)
+    frames = d["frames"]
+    assert len(frames) <= 120
+    for frame in frames:
+        step = int(frame["name"])
+        (a, b) = frame["data"]
+        np.testing.assert_allclose([a["x"][0], a["y"][0]], long_run.path[step], atol=tol(s))
+        np.testing.assert_allclose([b["x"][0], b["y"][0]], short_run.path[min(step, 40)], atol=tol(s))
+    np.testing.assert_array_equal(np.diff([int(f["name"]) for f in frames]) > 0, True)
+
+
+def test_no_animation():
+    s = surfaces.get("saddle")
+    _, d = as_json(path_map(s, [run_view(s, "adam", 0)], animate=False))
+    assert not d.get("frames") and "sliders" not in d["layout"] and "updatemenus" not in d["layout"]
+    assert one(d, "Run 1 · adam · now")
+    assert d["data"][-1]["name"] == CLICK_GRID_NAME
+
+
+def test_no_runs():
+    s = surfaces.get("himmelblau")
+    _, d = as_json(path_map(s, []))
+    assert [t["name"] for t in d["data"]] == ["minima", "saddles", "maxima", CLICK_GRID_NAME]
+    assert not d.get("frames")
+
+
+def test_options_are_honoured():
+    s = surfaces.get("bowl")
+    run = run_view(s, "gd", 0, steps=20_000)
+    _, d = as_json(path_map(s, [run], max_points=500, max_frames=50, click_grid=10, height=400))
+    assert len(decoded(one(d, "Run 1 · gd")["x"])) <= 500
+    assert len(d["frames"]) <= 50
+    assert len(decoded(d["data"][-1]["x"])) == 100
+    assert d["layout"]["height"] == 400
+
+
+@pytest.mark.parametrize("field, value", [("max_points", 1), ("max_frames", 0), ("click_grid", 1), ("height", 5)])
+def test_bad_options_raise(field, value):
+    s = surfaces.get("bowl")
+    with pytest.raises(ValueError, match=field):
+        path_map(s, [], **{field: value})
+
+
+def test_not_a_runview_raises():
+    with pytest.raises(ValueError, match="RunView"):
+        path_map(surfaces.get("bowl"), [object()])
+
+
+def test_bowl_bounce_is_drawn():
+    """Plain GD in the bowl bounces between the walls every step for 100,000 steps: the drawn line does too."""
+    s = surfaces.get("bowl")
+    run = run_view(s, "gd", 0, steps=100_000, lr=1e-2)
+    _, d = as_json(path_map(s, [run], animate=False))
+    y = decoded(one(d, "Run 1 · gd")["y"])
+    late = y[len(y) // 2:]
+    assert late.max() > 0.5 and late.min() < -0.5
+    assert np.mean(np.sign(late[1:]) != np.sign(late[:-1])) > 0.5
+
+
+@pytest.mark.slow
+def test_four_long_runs_stay_small_and_quick():
+    s = surfaces.get("bowl")
+    runs = [run_view(s, name, i, steps=100_000, lr=lr)
+            for i, (name, lr) in enumerate([("gd", 1e-2), ("adagrad", 0.1), ("adam", 0.1), ("momentum", 1e-2)])]
+    path_map(s, runs)  # warm caches
+    t0 = time.perf_counter()
+    fig = path_map(s, runs)
+    build = time.perf_counter() - t0
+    text, d = as_json(fig)
+    assert len(d["frames"]) <= 300
+    assert len(text) < 2_000_000, f"figure JSON is {len(text) / 1e6:.2f} MB"
+    assert build < 2.0, f"building took {build:.2f} s"  # ~70 ms on the 2-core dev box; loose for slow CI
+    assert_all_finite(d)
+
+
+# ----------------------------------------------------------------- surface_image
+def test_surface_image_is_cached():
+    s = surfaces.get("beale")
+    assert surface_image(s) is surface_image(s)
+    assert surface_image(surfaces.get("beale")) is surface_image(s)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_surface_image_top_row_is_ymax(name):
+    """The global minimum's pixel (row 0 = ymax) is in the lowest bands."""
+    s = surfaces.get(name)
+    image = surface_image(s)
+    png = Image.open(io.BytesIO(base64.b64decode(image["source"].split(",", 1)[1])))
+    assert png.mode == "P"
+    bands = np.asarray(png) % LEVELS  # edge pixels use a darker copy of the palette
+    n_rows, n_cols = bands.shape
+    (x0, x1), (y0, y1) = s.bounds
+    mx, my = s.minima[0]
+    col = min(int((mx - x0) / (x1 - x0) * n_cols), n_cols - 1)
+    row = min(int((y1 - my) / (y1 - y0) * n_rows), n_rows - 1)
+    assert bands[row, col] <= 1
+    assert bands.max() >= LEVELS - 2  # and the walls reach the top bands
+
+
+# ----------------------------------------------------------------- surface_3d
+@pytest.mark.parametrize("name", NAMES)
+def test_surface_3d(name):
+    s = surfaces.get(name)
+    runs = [run_view(s, "adam", 0, lr=0.1), run_view(s, "gd", 1, lr=0.05)]
+    fig = surface_3d(s, runs)
+    go.Figure(fig.to_dict())
+    text, d = as_json(fig)
+    surface = one(d, "surface")
+    assert surface["type"] == "surface"
+    z = decoded(surface["z"])
+    assert z.size == 80 * 80 and np.isfinite(z).all()
+    assert "log10(L − L*)" in d["layout"]["scene"]["zaxis"]["title"]["text"]
+    assert d["layout"]["uirevision"] and d["layout"]["height"] >= 500
+    for run in runs:
+        (path,) = [t for t in d["data"] if t["type"] == "scatter3d" and t["name"].startswith(run.label)
+                   and t.get("mode") == "lines"]
+        pz = np.array([v for v in path["z"] if v is not None], dtype=float) if isinstance(path["z"], list) \
+            else decoded(path["z"])
+        assert len(pz) >= 1 and np.isfinite(pz).all()
+        assert pz.min() >= z.min()  # lying on (just above) the surface's range
+        if run.diverged_at >= 0:
+            assert "diverged at step" in path["name"]
+    for where, values in walk_numbers(d):  # None (a gap outside the window) is allowed, NaN is not
+        assert np.isfinite(values).all(), where
