@@ -160,7 +160,8 @@ with st.sidebar:
                             "lecture's. See each run's update rule below.")
     three_d = st.toggle("3D view", False, key="three_d")
     animate = st.toggle("Animation", True, key="animate")
-    log_steps = st.toggle("Log step axis", False, key="log_steps")
+    log_steps = st.toggle("Log step axis", True, key="log_steps",
+                          help="Most of a run's story happens early; a log axis shows it.")
 
 specs = []
 for i, column in enumerate(st.columns(int(n_runs))):
@@ -204,7 +205,8 @@ step = c2.slider("Step t", 0, last, min(last, 1), key="inspect_step") if last > 
 index = int(np.searchsorted(run.steps, min(step, last)))
 c1, c2 = st.columns([3, 2])
 c1.plotly_chart(step_figure(surface, run, index), config=CHART, key="inspector")
-c2.dataframe(step_table(run, index), hide_index=True)
+c2.dataframe(step_table(run, index), hide_index=True, column_config={
+    c: st.column_config.NumberColumn(c, format="%.6g") for c in ("θ₁", "θ₂")})
 
 st.subheader("Where each run ended")
 rows = []

@@ -1,0 +1,65 @@
+"""The Playground in a real browser: paths drawn, a slider moves them, Play animates over a visible surface."""
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+TIMEOUT_MS = 60_000
+
+
+def settle(page):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+
+
+def the_map(page):
+    # the map is the chart that carries the surface raster image
+    return page.locator(".js-plotly-plot", has=page.locator("g.imagelayer image")).first
+
+
+def path_d(chart, i=0):
+    return chart.locator("g.scatterlayer g.trace path.js-line").nth(i).get_attribute("d")
+
+
+def test_playground_main_path(page, app_server):
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(f"{app_server}/playground")  # a deep link, as a shared link would be
+    expect(page.locator("h1", has_text="Playground")).to_be_visible()
+    chart = the_map(page)
+    expect(chart).to_be_visible()
+    expect(chart.locator("g.imagelayer image")).to_have_count(1)
+    expect(chart.locator("g.scatterlayer g.trace path.js-line").first).to_be_attached()
+    settle(page)
+    before = path_d(chart)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    # move run 1's learning rate one stop down with the keyboard
+    slider = page.get_by_role("slider", name="η (lr)").first
+    slider.focus()
+    slider.press("ArrowLeft")
+    settle(page)
+    chart = the_map(page)
+    expect(chart.locator("g.scatterlayer g.trace path.js-line").first).not_to_have_attribute("d", before)
+    assert page.get_by_test_id("stException").count() == 0
+
+    # play: the moving marker changes place and the surface image stays
+    chart.scroll_into_view_if_needed()
+    marker = chart.locator("g.scatterlayer g.trace").filter(has=page.locator("path.point")).nth(0)
+    chart.get_by_text("▶ Play").click()
+    page.wait_for_timeout(1500)
+    expect(chart.locator("g.imagelayer image")).to_have_count(1)
+    slider_label = chart.locator("g.slider-container text.slider-label, g.slider-container .slider-label")
+    page.screenshot(path=str(ARTIFACTS / "playground.png"), full_page=False)
+    label_text = slider_label.first.text_content() if slider_label.count() else ""
+    chart.get_by_text("❚❚ Pause").click()
+    assert marker.count() >= 1
+    assert label_text.strip() not in ("", "step 0", "0"), label_text
