@@ -71,8 +71,8 @@ def main():
         parts = {k: np.median([s[0][k] for s in samples]) for k in samples[0][0]}
         total = np.median([sum(s[0].values()) for s in samples])
         sizes = samples[0][1]
-        peer = [sum(rerun(view, map_points=10**9)[0].values()) for _ in range(max(1, reps // 2))]
-        peer_size = rerun(view, map_points=10**9)[1]["map"]
+        peer = [sum(rerun(view, map_points=10**7)[0].values()) for _ in range(max(1, reps // 2))]
+        peer_size = rerun(view, map_points=10**7)[1]["map"]
         print(f"\n{label}")
         print(f"  rerun total (median of {reps}): {total * 1e3:,.0f} ms   "
               + "  ".join(f"{k} {v * 1e3:,.1f} ms" for k, v in parts.items()))

@@ -178,7 +178,7 @@ def step_figure(surface, run, index: int, *, height: int = 420) -> go.Figure:
     fig.update_layout(
         title=dict(text=f"{run.label} · step {v['step']:,}", subtitle=dict(text=subtitle, font=dict(size=11)),
                    x=0.01, xanchor="left"),
-        height=height, margin=dict(l=55, r=10, t=60, b=40), template="plotly_white",
+        height=height, margin=dict(l=55, r=10, t=60, b=40),
         legend=dict(orientation="v", yanchor="top", y=1, x=1.01, xanchor="left", font=dict(size=11)),
         xaxis=dict(range=[x0, x1], title="θ₁ (x)", showgrid=False, zeroline=False, exponentformat="power"),
         yaxis=dict(range=[y0, y1], title="θ₂ (y)", scaleanchor="x", scaleratio=1, showgrid=False, zeroline=False,

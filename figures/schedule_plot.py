@@ -67,7 +67,7 @@ def schedule_figure(schedule, lr, steps: int, *, height: int = 160) -> go.Figure
         hovertemplate="t = %{x:,}<br>η_t = %{y:.4g}<extra></extra>",
     ))
     fig.update_layout(
-        height=height, margin=dict(l=45, r=8, t=6, b=22), showlegend=False, template="plotly_white",
+        height=height, margin=dict(l=45, r=8, t=6, b=22), showlegend=False,
         xaxis=dict(range=[0, max(int(steps), 1)]),  # the step axis; labelled in the hover, no room for a title
         yaxis=dict(title=dict(text=title, standoff=2), type="log" if log_y else "linear",
                    exponentformat="power", rangemode="normal" if log_y else "tozero"),
