@@ -174,7 +174,6 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
                    np.int64(opt.m.code), np.int64(opt.sigma.code), np.int64(opt.sigma.flag),
                    np.int64(opt.decoupled_weight_decay), scale, shift, pow1, pow2, np.int64(steps), np.int64(every),
                    np.float64(surf.box), np.uint64(seed), np.int64(lo),
-                   want_path, "grad" in chosen, "momentum" in chosen, "lr_eff" in chosen,
                    out["path"][lo:hi], out["grad"][lo:hi], out["momentum"][lo:hi], out["lr_eff"][lo:hi],
                    final[lo:hi], diverged[lo:hi])
 

@@ -104,6 +104,22 @@ def _lerp(a, b, w):
     return fma(-(b - a), 1.0 - w, b)
 
 
+@numba.njit(**_INLINE)
+def _store(out, k, r, a, b):
+    if r < out.shape[1]:  # an array not asked for has no room (shape (K, 0, 2))
+        out[k, r, 0] = a
+        out[k, r, 1] = b
+
+
+@numba.njit(**_INLINE)
+def _record(out_path, out_grad, out_mom, out_lr, k, r, x, y, gx, gy, mx, my, ex, ey):
+    """Record θ_t, g_t, m_t and η_t/σ_t in slot r of run k."""
+    _store(out_path, k, r, x, y)
+    _store(out_grad, k, r, gx, gy)
+    _store(out_mom, k, r, mx, my)
+    _store(out_lr, k, r, ex, ey)
+
+
 @numba.njit(**_JIT)
 def power_table(beta, steps):
     """beta ** n for n = 1 … steps+1, computed as the kernel would (the same pow, the same bits):
@@ -116,7 +132,7 @@ def power_table(beta, steps):
 
 @numba.njit(**_JIT)
 def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sched_shift, pow1, pow2,
-        steps, every, box, seed, k_offset, rec_path, rec_grad, rec_mom, rec_lr,
+        steps, every, box, seed, k_offset,
         out_path, out_grad, out_mom, out_lr, out_final, out_diverged):
     """Run len(starts) trajectories of ``steps`` updates; see engine.simulate for the arrays."""
     K = starts.shape[0]
@@ -278,18 +294,7 @@ def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sche
             # ---- record θ_t and the update that leaves it
             if t == next_record or t == steps:
                 next_record += every
-                if rec_path:
-                    out_path[k, r, 0] = x
-                    out_path[k, r, 1] = y
-                if rec_grad:
-                    out_grad[k, r, 0] = gx
-                    out_grad[k, r, 1] = gy
-                if rec_mom:
-                    out_mom[k, r, 0] = mx
-                    out_mom[k, r, 1] = my
-                if rec_lr:
-                    out_lr[k, r, 0] = ex
-                    out_lr[k, r, 1] = ey
+                _record(out_path, out_grad, out_mom, out_lr, k, r, x, y, gx, gy, mx, my, ex, ey)
                 r += 1
             if t == steps:
                 break
@@ -335,17 +340,7 @@ def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sche
         out_final[k, 1] = y
         out_diverged[k] = diverged
         # ---- a diverged run stays frozen at its last good point
-        while r < out_path.shape[1] or r < out_grad.shape[1] or r < out_mom.shape[1] or r < out_lr.shape[1]:
-            if rec_path:
-                out_path[k, r, 0] = x
-                out_path[k, r, 1] = y
-            if rec_grad:
-                out_grad[k, r, 0] = gx
-                out_grad[k, r, 1] = gy
-            if rec_mom:
-                out_mom[k, r, 0] = mx
-                out_mom[k, r, 1] = my
-            if rec_lr:
-                out_lr[k, r, 0] = ex
-                out_lr[k, r, 1] = ey
+        n_records = max(out_path.shape[1], out_grad.shape[1], out_mom.shape[1], out_lr.shape[1])
+        while r < n_records:
+            _record(out_path, out_grad, out_mom, out_lr, k, r, x, y, gx, gy, mx, my, ex, ey)
             r += 1

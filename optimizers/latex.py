@@ -24,6 +24,7 @@ import numpy as np
 
 from . import rules as R
 from .schedules import Schedule
+from .tex import number as tex_number
 
 
 # ---------------------------------------------------------------- numbers
@@ -36,15 +37,7 @@ def number(value) -> str:
 
 
 def _scalar(v) -> str:
-    v = float(v)
-    if v.is_integer() and abs(v) < 1e6:
-        return str(int(v))
-    s = f"{v:.6g}"
-    if "e" in s:
-        mant, exp = s.split("e")
-        exp = str(int(exp))
-        return f"10^{{{exp}}}" if mant == "1" else rf"{mant} \times 10^{{{exp}}}"
-    return s
+    return tex_number(float(v))
 
 
 def _factor(value) -> str:

@@ -39,6 +39,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .tex import factor, number
+
 Coefficients = tuple[np.ndarray, np.ndarray]
 
 
@@ -294,20 +296,8 @@ def _validator(checks: Mapping[str, Callable], cross: Callable | None = None):
 # LaTeX (the lecture's notation: η for lr, t for the update index).
 # --------------------------------------------------------------------------
 
-def _tex(v) -> str:
-    if isinstance(v, int):
-        return str(v)
-    s = f"{v:.6g}"
-    if "e" in s:
-        mant, exp = s.split("e")
-        exp = str(int(exp))
-        return f"10^{{{exp}}}" if mant == "1" else rf"{mant} \times 10^{{{exp}}}"
-    return s
-
-
-def _tex_pow(base) -> str:
-    b = _tex(base)
-    return rf"\left({b}\right)" if "times" in b or "^" in b else b
+_tex = number
+_tex_pow = factor
 
 
 def _tex_milestones(t, ms) -> str:
