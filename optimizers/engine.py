@@ -66,10 +66,9 @@ class Trajectory:
         return self.diverged_at >= 0
 
 
-def record_steps(steps: int, every: int) -> np.ndarray:
-    """The recorded steps: 0, every, 2·every, … and always the last."""
-    idx = np.arange(0, steps + 1, every)
-    return idx if idx[-1] == steps else np.append(idx, steps)
+def record_steps(steps: int, every: int, tail: int = 0) -> np.ndarray:
+    """The recorded steps: 0, every, 2·every, …, and the last ``tail`` + 1 steps."""
+    return np.union1d(np.arange(0, steps + 1, every), np.arange(steps - tail, steps + 1))
 
 
 def _surface(surface):
@@ -112,7 +111,7 @@ def _record(record) -> set:
 
 
 def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=None, seed=None,
-             record=RECORDABLE, every=1, progress=None, threads=None) -> Trajectory:
+             record=RECORDABLE, every=1, tail=0, progress=None, threads=None) -> Trajectory:
     """Run K trajectories of θ_{t+1} = θ_t − (η_t/σ_t) ⊙ m_t at once.
 
     surface    a Surface or its name;  optimizer  an Optimizer (optimizers.get) or a name
@@ -121,7 +120,8 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
     schedule   optimizers.schedule(...) or a name; η_t = lr·scale_t + shift_t
     noise      None, a standard deviation (scalar or (K,)), or Noise(std, batch_size)
     seed       makes the noise reproducible (default 0)
-    record     which arrays to keep (see Trajectory); ``every`` keeps every n-th step
+    record     which arrays to keep (see Trajectory); ``every`` keeps every n-th step, and ``tail``
+               the last ``tail`` steps before the final one too (to tell a bounce from a crawl)
     progress   optional callable(fraction) called as chunks of runs finish
     """
     surf = _surface(surface)
@@ -129,6 +129,7 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
     sched = _schedule(schedule)
     steps = integer("simulate", "steps", steps, 1, MAX_STEPS)
     every = integer("simulate", "every", every, 1, steps)
+    tail = integer("simulate", "tail", tail, 0, steps)
     chosen = _record(record)
     P = _starts(starts, surf)
     std = (noise.effective_std() if isinstance(noise, Noise)
@@ -144,7 +145,7 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
     if K * steps > MAX_WORK:
         raise ValueError(f"simulate: runs × steps = {K:,} × {steps:,} = {K * steps:,} is out of range; "
                          f"allowed up to {MAX_WORK:,} trajectory-steps in one call")
-    at = record_steps(steps, every)
+    at = record_steps(steps, every, tail)
     n_rec = len(at)
     want_path = "path" in chosen or "loss" in chosen  # the loss is evaluated on the recorded path
     floats = 2 * want_path + ("loss" in chosen) + 2 * len(chosen & {"grad", "momentum", "lr_eff"})
@@ -173,6 +174,7 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
         kernel.run(np.int64(surf.kernel_id), surf.params, starts_k[lo:hi], H[lo:hi],
                    np.int64(opt.m.code), np.int64(opt.sigma.code), np.int64(opt.sigma.flag),
                    np.int64(opt.decoupled_weight_decay), scale, shift, pow1, pow2, np.int64(steps), np.int64(every),
+                   np.int64(steps - tail),
                    np.float64(surf.box), np.uint64(seed), np.int64(lo),
                    out["path"][lo:hi], out["grad"][lo:hi], out["momentum"][lo:hi], out["lr_eff"][lo:hi],
                    final[lo:hi], diverged[lo:hi])

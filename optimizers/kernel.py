@@ -132,7 +132,7 @@ def power_table(beta, steps):
 
 @numba.njit(**_JIT)
 def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sched_shift, pow1, pow2,
-        steps, every, box, seed, k_offset,
+        steps, every, tail_from, box, seed, k_offset,
         out_path, out_grad, out_mom, out_lr, out_final, out_diverged):
     """Run len(starts) trajectories of ``steps`` updates; see engine.simulate for the arrays."""
     K = starts.shape[0]
@@ -292,8 +292,9 @@ def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sche
             ex = lr_t / sigx
             ey = lr_t / sigy
             # ---- record θ_t and the update that leaves it
-            if t == next_record or t == steps:
-                next_record += every
+            if t == next_record or t >= tail_from:
+                if t == next_record:
+                    next_record += every
                 _record(out_path, out_grad, out_mom, out_lr, k, r, x, y, gx, gy, mx, my, ex, ey)
                 r += 1
             if t == steps:
