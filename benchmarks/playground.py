@@ -46,7 +46,7 @@ def rerun(view, map_points=2000):
     surface = view.build_surface()
     figs = {}
     for name, build in {
-        "map": lambda: path_map(surface, runs, max_points=map_points),
+        "map": lambda: path_map(surface, runs, max_points=map_points, clickable_after_play=True),
         "diagnostics": lambda: diagnostics(surface, runs),
         "inspector": lambda: step_figure(surface, runs[0], 1),
         "schedules": lambda: [schedule_figure(s.build_schedule(), s.lr, view.steps) for s in view.runs],

@@ -52,7 +52,8 @@ def _most_buckets(n: int, budget: int, per_bucket: int) -> int:
 
 
 def _envelope(S: np.ndarray, edges: np.ndarray, per_bucket: int) -> np.ndarray:
-    """Per bucket: all of it when it holds at most ``per_bucket`` indices, else first, last, argmin/argmax per column."""
+    """Per bucket: all of it when it holds at most ``per_bucket`` indices, else its first and last index
+    and the first argmin and argmax of every column."""
     n = len(S)
     starts, sizes = edges[:-1], np.diff(edges)
     index = np.arange(n, dtype=np.intp)
@@ -89,8 +90,8 @@ def keep_turns(series, max_points: int = 2000) -> np.ndarray:
     S = S.reshape(n, -1).astype(np.float64, copy=False)
     per_bucket = 2 + 2 * S.shape[1]
     buckets = _most_buckets(n, max_points, per_bucket)
-    if buckets == 0:  # fewer points allowed than one bucket's envelope: plain even spacing
-        return _evenly(n, max_points)
+    if buckets == 0:  # too few points allowed for the log/linear buckets: one bucket, or plain even spacing
+        return _envelope(S, np.array([0, n]), per_bucket) if per_bucket <= max_points else _evenly(n, max_points)
     kept = _envelope(S, _edges(n, buckets), per_bucket)
     # The bound assumed every extreme is a separate index; on smooth runs they coincide with a
     # bucket's ends (a steadily drifting x), so a few more buckets usually still fit.

@@ -13,7 +13,8 @@ What the figure is made of, and why (see STACK.md, "Plotly in Streamlit"):
   ``max_points``), so a 100,000-step run stays small and still shows its
   turns (Adam's first moves, the bowl's bounce between the walls).
 - Frames move only the animated markers (``traces=[…]``), one small dict
-  per frame: 300 frames of 4 runs are a few tens of kB.
+  per frame: 300 frames of 4 runs are about 80 kB. (A plotly.js quirk then
+  breaks clicks after playing; see ``clickable_after_play`` in path_map.)
 - An invisible grid of markers, the last trace, turns a click anywhere on
   the map into a selected point (Streamlit reports no clicks on an image).
 - Nothing non-finite goes into the figure: paths are cut at the last good
@@ -192,7 +193,7 @@ def _validate_runs(runs) -> list:
 
 # ----------------------------------------------------------------- the map
 def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = MAX_FRAMES, animate: bool = True,
-             click_grid: int = CLICK_GRID, height: int = HEIGHT) -> go.Figure:
+             click_grid: int = CLICK_GRID, height: int = HEIGHT, clickable_after_play: bool = False) -> go.Figure:
     """Runs travelling across ``surface``: paths, start and end markers, an animation, a click grid.
 
     Traces, in order: per run its path (``name`` = the run's label, plus its
@@ -201,6 +202,15 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
     (``name`` = label + " · now"); and last the invisible "click-grid".
     All of a run's traces share ``legendgroup`` "run<i>".
     Frames (when ``animate``) move only the animated markers.
+
+    ``clickable_after_play``: a plotly.js quirk (seen with plotly.js 4.1.1,
+    standalone, and in Streamlit 1.67) makes a ``redraw=False`` frame recompute
+    every trace's data but redraw only the traces it lists; afterwards a click
+    on the map (which Streamlit turns into a selection) throws inside plotly
+    ("reading 'selectAll'") and selects nothing, until the figure is drawn
+    anew. With ``True`` every frame lists every trace (the static ones with
+    empty updates), so clicks keep working after Play or the slider, at about
+    twice the browser's work per frame and about 70 ms more to build here.
     """
     runs = _validate_runs(runs)
     max_points = integer("path_map", "max_points", max_points, 2, 10**7)
@@ -230,14 +240,15 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
             continue
         ends = [(0, "start", dict(symbol="circle", size=10, color=run.color, line=dict(color=_DARK, width=1)))]
         if note:
-            ends.append((-1, "diverged", dict(symbol="x", size=20, color=run.color, line=dict(color=_DARK, width=1.5))))
+            ends.append((-1, "diverged", dict(symbol="x", size=20, color=run.color,
+                                              line=dict(color=_DARK, width=1.5))))
         else:
             ends.append((-1, "end", dict(symbol="square", size=10, color=run.color, line=dict(color=_DARK, width=1))))
         for at, what, marker in ends:
             text = note if what == "diverged" else what
             data.append(dict(
-                type="scatter", x=[round(float(path[at, 0]), dec)], y=[round(float(path[at, 1]), dec)], mode="markers",
-                name=f"{run.label} · {what}", legendgroup=group, showlegend=False, marker=marker,
+                type="scatter", mode="markers", x=[round(float(path[at, 0]), dec)],
+                y=[round(float(path[at, 1]), dec)], name=f"{run.label} · {what}", legendgroup=group, showlegend=False, marker=marker,
                 customdata=[[int(steps[at]), float(loss[at])]], unselected=_KEEP_OPAQUE,
                 hovertemplate=_hover(f"{run.label} · {text}"),
             ))
@@ -255,20 +266,20 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
     for i, run, (steps, path, loss) in moving:
         animated.append(len(data))
         data.append(dict(
-            type="scatter", x=[round(float(path[0, 0]), dec)], y=[round(float(path[0, 1]), dec)], mode="markers",
-            name=f"{run.label} · now", legendgroup=f"run{i}", showlegend=False,
+            type="scatter", mode="markers", x=[round(float(path[0, 0]), dec)],
+            y=[round(float(path[0, 1]), dec)], name=f"{run.label} · now", legendgroup=f"run{i}", showlegend=False,
             marker=dict(symbol="circle", size=16, color=run.color, line=dict(color=_DARK, width=2.5)),
             hoverinfo="skip", unselected=_KEEP_OPAQUE,
         ))
 
     # Grid coordinates rounded to a tenth of their spacing or better: a click becomes a start point
     # such as (0.979, 0.489), not (0.978723, 0.489362).
-    gx, gy = (np.round(np.linspace(lo, hi, click_grid), _grid_decimals((hi - lo) / (click_grid - 1)))
-              for lo, hi in ((x0, x1), (y0, y1)))
+    gx, gy = (np.round(np.linspace(a, b, click_grid), _grid_decimals((b - a) / (click_grid - 1)))
+              for a, b in ((x0, x1), (y0, y1)))
     GX, GY = np.meshgrid(gx, gy)
     data.append(dict(
-        type="scatter", x=GX.ravel(), y=GY.ravel(), mode="markers", name=CLICK_GRID_NAME, marker=dict(size=12, opacity=0),
-        hoverinfo="none", showlegend=False,
+        type="scatter", x=GX.ravel(), y=GY.ravel(), mode="markers", name=CLICK_GRID_NAME,
+        marker=dict(size=12, opacity=0), hoverinfo="none", showlegend=False,
     ))
 
     layout = dict(
@@ -282,7 +293,8 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
     )
     frames = []
     if animate and moving:
-        frames, extra = _frames(moving, animated, max_frames, dec)
+        touched = list(range(len(data))) if clickable_after_play else animated
+        frames, extra = _frames(moving, animated, touched, max_frames, dec)
         layout.update(extra)
     # Everything above is written as plain dicts and skips plotly.py's validation (about 20 ms for
     # the traces and the 300-step slider); the tests validate the result once. Frames are always
@@ -290,8 +302,11 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
     return go.Figure(dict(data=data, layout=layout, frames=frames), _validate=False)
 
 
-def _frames(moving, animated, max_frames: int, dec: int):
-    """Frames (plain dicts) over the longest run's records, and the buttons and slider that play them."""
+def _frames(moving, animated, touched, max_frames: int, dec: int):
+    """Frames (plain dicts) over the longest run's records, and the buttons and slider that play them.
+
+    Each frame lists the ``touched`` traces: new coordinates for the ``animated`` ones, ``{}`` (no
+    change) for the rest."""
     records = [good[0] for _, _, good in moving]  # each run's recorded steps
     longest = max(records, key=lambda steps: (steps[-1], len(steps)))
     shown = longest[frame_indices(len(longest), max_frames)]
@@ -301,9 +316,11 @@ def _frames(moving, animated, max_frames: int, dec: int):
         at = np.clip(np.searchsorted(steps, shown, side="right") - 1, 0, len(steps) - 1)
         columns.append(np.round(path[at], dec).tolist())
     names = [str(int(s)) for s in shown]
+    slot = {trace: k for k, trace in enumerate(animated)}
     frames = [
-        {"name": name, "traces": animated,
-         "data": [{"x": [column[f][0]], "y": [column[f][1]]} for column in columns]}
+        {"name": name, "traces": touched,
+         "data": [{"x": [columns[slot[t]][f][0]], "y": [columns[slot[t]][f][1]]} if t in slot else {}
+                  for t in touched]}
         for f, name in enumerate(names)
     ]
     jump = {"frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}, "mode": "immediate"}

@@ -42,7 +42,8 @@ def surface_3d(surface, runs, n: int = 80) -> go.Figure:
     lift = LIFT * (hi - lo)
     data = [go.Surface(
         x=xs, y=ys, z=H.astype(np.float32), name="surface", colorscale=banded_colorscale(), cmin=lo, cmax=hi,
-        showscale=False, opacity=1.0, hovertemplate="(%{x:.3g}, %{y:.3g})<br>log₁₀(L − L*) ≈ %{z:.2f}<extra></extra>",
+        showscale=False, opacity=1.0,
+        hovertemplate="(%{x:.3g}, %{y:.3g})<br>log₁₀(L − L*) ≈ %{z:.2f}<extra></extra>",
         contours=dict(z=dict(show=False)),
     )]
     for i, run in enumerate(runs):

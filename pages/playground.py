@@ -34,7 +34,11 @@ def simulate_view(key: str, _view: View):
 def map_figure(key: str, three_d: bool, animate: bool, _view: View):
     runs = simulate_view(key, _view)
     surface = _view.build_surface()
-    return surface_3d(surface, runs) if three_d else path_map(surface, runs, animate=animate)
+    # clickable_after_play: plotly.js stops reporting clicks after a marker-only animation frame unless
+    # every frame names every trace; slower frames (about 10 instead of 27 a second) but the map stays clickable
+    if three_d:
+        return surface_3d(surface, runs)
+    return path_map(surface, runs, animate=animate, clickable_after_play=True)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

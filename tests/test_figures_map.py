@@ -178,11 +178,13 @@ def test_map_structure(name, figures_by_surface):
 
 
 def test_some_runs_diverge_and_say_so(figures_by_surface):
-    diverged = [(name, run) for name, (_, runs, *_) in figures_by_surface.items() for run in runs if run.diverged_at >= 0]
+    diverged = [(name, run) for name, (_, runs, *_) in figures_by_surface.items()
+                for run in runs if run.diverged_at >= 0]
     assert diverged, "expected GD at lr 0.05 to diverge somewhere (rosenbrock, beale)"
     for name, run in diverged:
         d = figures_by_surface[name][4]
-        legend = [t["name"] for t in d["data"] if t.get("showlegend", True) and t.get("legendgroup", "").startswith("run")]
+        legend = [t["name"] for t in d["data"]
+                  if t.get("showlegend", True) and t.get("legendgroup", "").startswith("run")]
         assert any("diverged at step" in label and label.startswith(run.label) for label in legend)
 
 
@@ -212,6 +214,22 @@ def test_frames_follow_the_engine_and_a_short_run_waits_at_its_end():
         np.testing.assert_allclose([a["x"][0], a["y"][0]], long_run.path[step], atol=tol(s))
         np.testing.assert_allclose([b["x"][0], b["y"][0]], short_run.path[min(step, 40)], atol=tol(s))
     np.testing.assert_array_equal(np.diff([int(f["name"]) for f in frames]) > 0, True)
+
+
+def test_clickable_after_play_lists_every_trace_but_moves_only_the_markers():
+    s = surfaces.get("six_hump_camel")
+    runs = [run_view(s, "adam", 0, lr=0.05), run_view(s, "rmsprop", 1, lr=1e-3)]
+    _, plain = as_json(path_map(s, runs))
+    _, every = as_json(path_map(s, runs, clickable_after_play=True))
+    n = len(every["data"])
+    assert [t["name"] for t in every["data"]] == [t["name"] for t in plain["data"]]
+    assert len(every["frames"]) == len(plain["frames"])
+    for a, b in zip(plain["frames"], every["frames"]):
+        assert b["name"] == a["name"] and b["traces"] == list(range(n))
+        moved = {t: fd for t, fd in zip(b["traces"], b["data"]) if set(fd) - {"type"}}
+        assert sorted(moved) == a["traces"]
+        for t, fd in zip(a["traces"], a["data"]):
+            assert (moved[t]["x"], moved[t]["y"]) == (fd["x"], fd["y"])
 
 
 def test_no_animation():
@@ -327,3 +345,46 @@ def test_surface_3d(name):
             assert "diverged at step" in path["name"]
     for where, values in walk_numbers(d):  # None (a gap outside the window) is allowed, NaN is not
         assert np.isfinite(values).all(), where
+
+
+# ----------------------------------------------------------------- in a real browser
+@pytest.mark.browser
+@pytest.mark.parametrize("clickable_after_play", [False, True])
+def test_map_plays_over_its_background_and_takes_clicks(page, tmp_path, clickable_after_play):
+    """Play: the raster stays and the markers move. A click on the empty map selects a grid point
+    (before playing always; after playing with clickable_after_play, see path_map)."""
+    s = surfaces.get("bowl")
+    runs = [run_view(s, "gd", 0, steps=100_000, lr=1e-2), run_view(s, "adagrad", 1, steps=100_000, lr=0.1)]
+    fig = path_map(s, runs, clickable_after_play=clickable_after_play)
+    html = tmp_path / "map.html"
+    fig.write_html(html, include_plotlyjs=True, auto_play=False)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_viewport_size({"width": 900, "height": 700})
+    page.goto(html.as_uri())
+    page.wait_for_selector(".js-plotly-plot .scatterlayer")
+    page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot'); window._selected = [];
+        gd.on('plotly_selected', e => window._selected.push(e ? e.points.map(p => p.data.name) : null)); }""")
+    marker = "() => document.querySelector('.js-plotly-plot').calcdata[%d][0].node3.node()" \
+             ".querySelector('.point').getAttribute('transform')"
+    now = [t.name for t in fig.data].index("Run 2 · adagrad · now")
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+
+    def click_empty_map(at):  # a second click on the same (selected) point would deselect it
+        page.evaluate("() => { window._selected = []; }")
+        page.mouse.click(box["x"] + box["width"] * at, box["y"] + box["height"] * 0.85)
+        page.wait_for_timeout(400)
+        return page.evaluate("() => window._selected")
+
+    assert click_empty_map(0.85) == [[CLICK_GRID_NAME]]
+    before = page.evaluate(marker % now)
+    page.get_by_text("Play").first.click()
+    page.wait_for_timeout(1000)
+    assert page.locator(".js-plotly-plot .layer-subplot .imagelayer image").count() == 1  # the surface stays
+    assert page.evaluate(marker % now) != before  # and the marker moved
+    page.get_by_text("Pause").first.click()
+    page.wait_for_timeout(300)
+    after = click_empty_map(0.65)
+    if clickable_after_play:
+        assert after == [[CLICK_GRID_NAME]]
+        assert not [e for e in errors if "selectAll" in e]
