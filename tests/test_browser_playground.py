@@ -63,3 +63,12 @@ def test_playground_main_path(page, app_server):
     chart.get_by_text("❚❚ Pause").click()
     assert marker.count() >= 1
     assert label_text.strip() not in ("", "step 0", "0"), label_text
+
+    # after playing, a click on the map still sets the start point
+    start_x = page.get_by_role("spinbutton", name="start θ₁")
+    before_x = start_x.input_value()
+    box = chart.locator("g.imagelayer image").bounding_box()
+    page.mouse.click(box["x"] + 0.8 * box["width"], box["y"] + 0.3 * box["height"])
+    settle(page)
+    expect(page.get_by_role("spinbutton", name="start θ₁")).not_to_have_value(before_x)
+    assert float(page.get_by_role("spinbutton", name="start θ₁").input_value()) > 0.5  # 80% across the window [-2, 2]
