@@ -10,4 +10,7 @@ st.set_page_config(page_title="Descent Lab", layout="wide")
 st.navigation([
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/playground.py", title="Playground", icon="🎢"),
+    st.Page("pages/sweep.py", title="Learning-rate sweep", icon="📈"),
+    st.Page("pages/basins.py", title="Basins", icon="🗺️"),
+    st.Page("pages/schedules.py", title="Schedules", icon="📉"),
 ]).run()
