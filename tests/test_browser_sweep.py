@@ -1,0 +1,74 @@
+"""The learning-rate sweep in a real browser: chart and map drawn, a setting redraws, a click adds a path."""
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+TIMEOUT_MS = 60_000
+
+
+def settle(page):
+    from playwright.sync_api import expect
+
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+
+
+def sweep_chart(page):
+    return page.locator(".js-plotly-plot", has_text="final loss above the lowest minimum").first
+
+
+def the_map(page):
+    return page.locator(".js-plotly-plot", has=page.locator("g.imagelayer image")).first
+
+
+def curve_d(chart):
+    return chart.locator("g.scatterlayer g.trace path.js-line").first.get_attribute("d")
+
+
+def test_sweep_main_path(page, app_server):
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(f"{app_server}/sweep")
+    expect(page.locator("h1", has_text="Learning-rate sweep")).to_be_visible()
+    chart = sweep_chart(page)
+    expect(chart).to_be_visible()
+    expect(chart.locator("g.scatterlayer g.trace path.point").first).to_be_attached()
+    game_map = the_map(page)
+    expect(game_map.locator("g.imagelayer image")).to_have_count(1)
+    expect(game_map.locator("g.scatterlayer g.trace path.js-line")).to_have_count(3)  # GD 1e-2, GD 1e-7, Adagrad
+    settle(page)
+    assert page.get_by_test_id("stException").count() == 0
+    before = curve_d(chart)
+
+    # fewer steps: every run changes, and so does the curve
+    slider = page.get_by_role("slider", name="Steps per run")
+    slider.focus()
+    slider.press("ArrowLeft")
+    settle(page)
+    chart = sweep_chart(page)
+    expect(chart.locator("g.scatterlayer g.trace path.js-line").first).not_to_have_attribute("d", before)
+    assert page.get_by_test_id("stException").count() == 0
+
+    # a click on a point of the sweep chart adds that run to the map (GD's largest rate: a bounce)
+    chart.scroll_into_view_if_needed()
+    point = chart.locator("g.scatterlayer g.trace").first.locator("path.point").last
+    box = point.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    settle(page)
+    game_map = the_map(page)
+    expect(game_map.locator("g.scatterlayer g.trace path.js-line")).to_have_count(4)
+    expect(page.get_by_text("GD · η = 1 · oscillating")).to_be_visible()
+    assert page.get_by_test_id("stException").count() == 0
+
+    # The page scrolls inside Streamlit's main container, not the document: a tall viewport shows it all.
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.mouse.move(5, 5)  # off the chart: no modebar, no hover label
+    page.set_viewport_size({"width": 1400, "height": 2700})
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "sweep.png"), full_page=True)

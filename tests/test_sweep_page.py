@@ -1,0 +1,136 @@
+"""The learning-rate sweep page under AppTest: draws, reacts to its settings, explains bad input."""
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from lab import sweep as S
+from tests.plotly_json import chart_specs, decode
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "sweep.py")
+
+
+def fresh(steps=1_000, n_rates=20):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["steps"] = steps
+    at.session_state["n_rates"] = n_rates
+    return at.run()
+
+
+def ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def sweep_chart(at):
+    for chart in chart_specs(at):
+        if any(t.get("mode") == "lines+markers" for t in chart["data"]):
+            return chart
+    raise AssertionError("no sweep chart")
+
+
+def the_map(at):
+    for chart in chart_specs(at):
+        if chart["layout"].get("images"):
+            return chart
+    raise AssertionError("no map")
+
+
+def curves(chart):
+    """{optimizer name: (rates, loss − L*)} of the top row."""
+    out = {}
+    for t in chart["data"]:
+        if t.get("mode") == "lines+markers" and t.get("showlegend", True) is not False:
+            out[t["name"]] = (decode(t["x"]), decode(t["y"]))
+    return out
+
+
+def map_paths(chart):
+    return {t["name"]: np.stack([decode(t["x"]), decode(t["y"])], -1)
+            for t in chart["data"] if t.get("mode") == "lines"}
+
+
+def test_default_view_draws_the_sweep_the_map_and_the_table():
+    at = ok(fresh())
+    data = curves(sweep_chart(at))
+    assert set(data) == {"GD", "Adagrad"}
+    rates, loss = data["GD"]
+    assert len(rates) == 20 and rates[0] == 1e-8 and rates[-1] == 1.0
+    assert np.all(np.isfinite(loss))
+    picks = at.multiselect(key="picks").value
+    assert [S.parse_pick(k)[0] for k in picks] == ["gd", "gd", "adagrad"]
+    paths = map_paths(the_map(at))
+    assert len(paths) == 3 and all(len(p) > 2 for p in paths.values())
+    assert any("What the labels mean" in e.label for e in at.expander)
+    table = at.dataframe[0].value
+    assert len(table) == 2 * 20 and set(table["label"]) <= set(S.LABEL_TEXT.values())
+    assert at.get("download_button")
+
+
+def test_changing_the_optimizers_changes_the_chart():
+    at = ok(fresh())
+    before = curves(sweep_chart(at))
+    at.multiselect(key="optimizers").set_value(["gd", "adam", "rmsprop"]).run()
+    ok(at)
+    after = curves(sweep_chart(at))
+    assert set(after) == {"GD", "Adam", "RMSProp"}
+    np.testing.assert_array_equal(after["GD"][1], before["GD"][1])  # the same GD runs
+    # the chosen rates follow the new set: the lecture's GD rates stay, the others' best runs join
+    assert [S.parse_pick(k)[0] for k in at.multiselect(key="picks").value] == ["gd", "gd", "adam", "rmsprop"]
+
+
+def test_changing_a_setting_changes_the_data():
+    at = ok(fresh())
+    before = curves(sweep_chart(at))["GD"][1]
+    at.select_slider(key="steps").set_value(5_000).run()
+    ok(at)
+    after = curves(sweep_chart(at))["GD"][1]
+    assert not np.array_equal(before, after)
+    at.slider(key="n_rates").set_value(7).run()
+    ok(at)
+    assert len(curves(sweep_chart(at))["GD"][0]) == 7
+    at.radio(key="variant").set_value("lecture").run()
+    ok(at)
+
+
+def test_picking_a_rate_draws_its_path():
+    at = ok(fresh())
+    options = at.multiselect(key="picks").options
+    assert len(options) == 2 * 20
+    pick = S.pick_key("adagrad", np.geomspace(1e-8, 1.0, 20)[-1])
+    at.multiselect(key="picks").set_value([pick]).run()
+    ok(at)
+    paths = map_paths(the_map(at))
+    assert len(paths) == 1 and next(iter(paths)).startswith("Adagrad η=1 · ")
+    at.multiselect(key="picks").set_value([]).run()
+    ok(at)
+    assert any("Pick a rate" in i.value for i in at.info)
+
+
+def test_another_surface_gets_its_own_picks():
+    at = ok(fresh())
+    at.selectbox(key="surface").set_value("rosenbrock").run()
+    ok(at)
+    picks = at.multiselect(key="picks").value
+    assert [S.parse_pick(k)[0] for k in picks] == ["gd", "adagrad"]  # each optimizer's best run
+    assert "diverged" in " ".join(at.dataframe[0].value["label"])
+
+
+def test_a_bad_range_is_explained_not_raised():
+    at = ok(fresh())
+    at.select_slider(key="lr_min").set_value(1.0).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "The sweep is not run: lr_min = 1 is out of range; allowed 1e-8 <= lr_min < lr_max = 1"]
+    assert not at.get("plotly_chart")
+    at.select_slider(key="lr_min").set_value(1e-3).run()
+    ok(at)  # fixed: the sweep is back
+    assert curves(sweep_chart(at))["GD"][0][0] == 1e-3
+
+
+def test_no_optimizer_is_explained():
+    at = ok(fresh())
+    at.multiselect(key="optimizers").set_value([]).run()
+    assert not at.exception
+    assert any("optimizers = [] is out of range" in e.value for e in at.error)
