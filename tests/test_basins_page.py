@@ -1,0 +1,124 @@
+"""The Basins page under AppTest: two maps side by side, settings change them, a picked start draws both paths."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import optimizers
+import surfaces
+from figures.basins import CELLS_NAME
+from lab.basins import BasinConfig, run_basins
+from tests.plotly_json import decode
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "basins.py")
+
+
+def fresh(n=20, steps=200, **state):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["basin_n"] = n
+    at.session_state["basin_steps"] = steps
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def chart(at, key):
+    import json
+
+    for element in at.get("plotly_chart"):
+        if element.proto.id.endswith(f"-{key}"):
+            return json.loads(element.proto.spec)
+    raise AssertionError(f"no chart with key {key!r}")
+
+
+def heat(spec, index=0):
+    t = spec["data"][index]
+    assert t["type"] == "heatmap"
+    return decode(t["z"])
+
+
+def test_default_view_draws_gd_and_momentum_on_the_bumpy_valley():
+    at = ok(fresh())
+    left, right = chart(at, "basin_map0"), chart(at, "basin_map1")
+    for spec in (left, right):
+        assert any(t.get("name", "").startswith(CELLS_NAME) for t in spec["data"])
+        assert heat(spec).size == 20 * 20
+    # the left map is GD's, the right momentum's (same η), and they differ
+    expected = run_basins(BasinConfig("bumpy_valley", "gd", (("lr", 1e-2),), n=20, steps=200))
+    present = np.unique(expected.codes)
+    np.testing.assert_array_equal(present[heat(left).astype(int)].reshape(20, 20), expected.codes)
+    assert not np.array_equal(heat(left), heat(right))
+    labels = " ".join(m.value for m in at.markdown)
+    assert "gd η=0.01" in labels and "momentum λ=0.9 η=0.01" in labels
+    assert any("400 starts × 200 steps" in c.value for c in at.caption)
+    # below: both paths from the surface's default start
+    paths = chart(at, "basin_paths")
+    lines = [t for t in paths["data"] if t.get("mode") == "lines"]
+    assert len(lines) == 2
+    for line in lines:
+        np.testing.assert_allclose([decode(line["x"])[0], decode(line["y"])[0]], surfaces.get("bumpy_valley").start)
+    rows = at.dataframe[0].value
+    assert list(rows["run"]) == ["gd η=0.01", "momentum λ=0.9 η=0.01"]
+
+
+def test_changing_the_learning_rate_changes_the_maps():
+    at = ok(fresh())
+    before = heat(chart(at, "basin_map0")), heat(chart(at, "basin_map1"))
+    at.select_slider(key="basin_lr").set_value(1e-3).run()
+    ok(at)
+    after = heat(chart(at, "basin_map0")), heat(chart(at, "basin_map1"))
+    assert not np.array_equal(before[0], after[0]) or not np.array_equal(before[1], after[1])
+    assert any("still moving" in t.get("name", "") for t in chart(at, "basin_map0")["data"])
+
+
+def test_changing_an_optimizer_and_its_hyperparameter():
+    at = ok(fresh())
+    before = heat(chart(at, "basin_map1"))
+    at.slider(key="basin1_momentum_momentum").set_value(0.5).run()
+    ok(at)
+    assert not np.array_equal(before, heat(chart(at, "basin_map1")))
+    at.selectbox(key="basin0_optimizer").set_value("adam").run()
+    ok(at)
+    assert any("adam" in m.value for m in at.markdown)
+
+
+def test_colour_by_steps_adds_a_log_scale():
+    at = ok(fresh())
+    at.radio(key="basin_by").set_value("steps").run()
+    ok(at)
+    spec = chart(at, "basin_map0")
+    steps = spec["data"][1]
+    assert steps["type"] == "heatmap" and steps["name"] == "steps needed"
+    assert steps["colorbar"]["ticktext"]
+
+
+@pytest.mark.parametrize("name", ["himmelblau", "six_hump_camel", "rastrigin", "bowl"])
+def test_other_surfaces(name):
+    at = fresh(n=10, steps=100)
+    at.selectbox(key="basin_surface").set_value(name).run()
+    ok(at)
+    assert heat(chart(at, "basin_map0")).size == 100
+
+
+def test_a_picked_start_draws_both_paths_from_it():
+    valley = surfaces.get("bumpy_valley")
+    at = ok(fresh(basin_pick=("bumpy_valley", 3.25, 0.45)))
+    lines = [t for t in chart(at, "basin_paths")["data"] if t.get("mode") == "lines"]
+    for line in lines:
+        np.testing.assert_allclose([decode(line["x"])[0], decode(line["y"])[0]], [3.25, 0.45])
+    ball = optimizers.simulate(valley, optimizers.get("momentum", lr=1e-2), (3.25, 0.45), 200, record=())
+    rows = at.dataframe[0].value
+    assert rows["end θ"][1] == f"({ball.final[0, 0]:.6g}, {ball.final[0, 1]:.6g})"
+    assert any("clicked cell" in c.value for c in at.caption)
+    # a pick from another surface is ignored
+    at.selectbox(key="basin_surface").set_value("himmelblau").run()
+    ok(at)
+    lines = [t for t in chart(at, "basin_paths")["data"] if t.get("mode") == "lines"]
+    np.testing.assert_allclose([decode(lines[0]["x"])[0], decode(lines[0]["y"])[0]], surfaces.get("himmelblau").start)

@@ -1,0 +1,115 @@
+"""The Basins and Schedules pages in a real browser: charts drawn, hover and click work, a setting changes them."""
+import re
+from pathlib import Path
+
+import pytest
+
+import optimizers
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+TIMEOUT_MS = 60_000
+
+
+def settle(page):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+
+
+def no_exception(page):
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.get_by_test_id("stAlertContentError").count() == 0
+
+
+def test_basins_page(page, app_server):
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_viewport_size({"width": 1400, "height": 1900})
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(f"{app_server}/basins")
+    expect(page.locator("h1", has_text="Basins of attraction")).to_be_visible()
+    maps = page.locator(".js-plotly-plot", has=page.locator("g.heatmaplayer image"))
+    expect(maps).to_have_count(2)  # GD and momentum, each drawn as a heatmap image
+    paths = page.locator(".js-plotly-plot", has=page.locator("g.imagelayer image"))
+    expect(paths).to_have_count(1)  # the surface map with both paths from one start
+    expect(paths.locator("g.scatterlayer g.trace path.js-line")).to_have_count(2)
+    settle(page)
+    no_exception(page)
+
+    # hover a cell of the left map: its start, end and final loss
+    left = maps.nth(0)
+    box = left.locator("rect.nsewdrag").first.bounding_box()
+    x, y = box["x"] + 0.8 * box["width"], box["y"] + 0.3 * box["height"]
+    page.mouse.move(x, y)
+    hover = left.locator("g.hoverlayer")
+    expect(hover).to_contain_text("start (")
+    expect(hover).to_contain_text("end (")
+    expect(hover).to_contain_text("L = ")
+    started = hover.text_content().split("start (")[1].split(")")[0]
+
+    # click it: both paths now start there
+    before_path = paths.locator("g.scatterlayer g.trace path.js-line").first.get_attribute("d")
+    page.mouse.click(x, y)
+    settle(page)
+    expect(page.get_by_text("clicked cell's start")).to_be_visible()
+    expect(paths.locator("g.scatterlayer g.trace path.js-line").first).not_to_have_attribute("d", before_path)
+    caption = page.get_by_text("clicked cell's start").text_content()
+    sx, sy = (float(v) for v in started.split(","))
+    cx, cy = (float(v) for v in caption.split("start (")[1].split(")")[0].split(","))
+    assert abs(sx - cx) < 1e-3 * max(1, abs(sx)) and abs(sy - cy) < 1e-3 * max(1, abs(sy)), (started, caption)
+
+    # change one setting: the learning rate one stop up changes where momentum's starts end
+    right_image = maps.nth(1).locator("g.heatmaplayer image").first
+    before = right_image.get_attribute("href")
+    slider = page.get_by_role("slider", name="η (lr)").first
+    slider.focus()
+    slider.press("ArrowRight")
+    settle(page)
+    expect(page.get_by_text("momentum λ=0.9 η=0.02")).to_be_visible()
+    expect(maps.nth(1).locator("g.heatmaplayer image").first).not_to_have_attribute("href", before)
+    no_exception(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "basins.png"), full_page=False)
+
+
+def test_schedules_page(page, app_server):
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(f"{app_server}/schedules")
+    expect(page.locator("h1", has_text="Learning-rate schedules")).to_be_visible()
+    kinds = optimizers.schedule_names()
+    charts = page.locator(".js-plotly-plot")
+    expect(charts).to_have_count(len(kinds) + 1 + 2)  # one per kind, ResNet's warm-up zoom, two demo maps
+    for k in range(len(kinds) + 1):
+        expect(charts.nth(k).locator("g.scatterlayer path.js-line")).to_have_count(1)
+    demos = page.locator(".js-plotly-plot", has=page.locator("g.imagelayer image"))
+    expect(demos).to_have_count(2)
+    for k in range(2):
+        expect(demos.nth(k).locator("g.scatterlayer g.trace path.js-line")).to_have_count(2)
+    settle(page)
+    no_exception(page)
+
+    # change one setting: the step schedule's step_size one stop up moves its drops (γ would not move the
+    # line: on the log axis every γ draws the same staircase, only the tick labels change)
+    heading = page.locator("h4", has_text=re.compile(r"^Step decay"))  # not "Multi-step decay"
+    expect(heading).to_have_count(1)
+    card = page.get_by_test_id("stVerticalBlock").filter(has=heading).last  # the innermost block: the card
+    line = card.locator(".js-plotly-plot g.scatterlayer path.js-line").first
+    before = line.get_attribute("d")
+    step_size = card.get_by_role("slider", name="step_size")
+    step_size.focus()
+    step_size.press("ArrowRight")
+    settle(page)
+    expect(card.locator(".js-plotly-plot g.scatterlayer path.js-line").first).not_to_have_attribute("d", before)
+    expect(card.get_by_test_id("stSliderThumbValue").filter(has_text="310")).to_have_count(1)
+    no_exception(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "schedules.png"), full_page=False)
