@@ -18,8 +18,12 @@ What the figure is made of:
   string): start, end, final loss, and the steps needed or the divergence
   step. Streamlit reports no clicks on a heatmap (see STACK.md); a click on
   one of these markers is a selected point whose x, y is the cell's start.
-  Beyond ``MAX_HOVER`` cells a side, every second (third, …) cell carries one.
-- Nothing non-finite goes into the figure.
+  Beyond ``MAX_HOVER`` cells a side, every second (third, …) cell carries one:
+  the browser draws each marker (10,000 take about 0.45 s in headless
+  chromium on the 2-core test machine; without them the map draws in 30 ms).
+- ``mark``: a ring at the picked start (the one whose paths the page draws).
+- Nothing non-finite goes into the figure, except the NaN cells of the steps
+  heatmap, which a heatmap leaves out (transparent: the grey shows through).
 """
 from __future__ import annotations
 
@@ -95,12 +99,12 @@ def steps_range(*results) -> tuple[float, float] | None:
 
 
 def basin_figure(surface, result, *, by: str | None = None, height: int = HEIGHT, max_hover: int = MAX_HOVER,
-                 steps_scale: tuple[float, float] | None = None) -> go.Figure:
+                 steps_scale: tuple[float, float] | None = None, mark: tuple[float, float] | None = None) -> go.Figure:
     """The basin map of ``result`` (a BasinResult on ``surface``); ``by`` "end" or "steps" (default: the
     result's config); ``steps_scale`` (lowest, highest) steps of the colour scale (default: this map's;
     ``steps_range(a, b)`` gives two maps one scale). Traces: the category heatmap, the steps heatmap
     (``by="steps"``), the "cells · <category>" hover/click markers, the legend-only squares, and one star
-    per minimum."""
+    per minimum; and, given ``mark`` = (x, y), a ring at that start ("picked start")."""
     by = choice("basin_figure", "by", result.config.by if by is None else by, ("end", "steps"))
     height = integer("basin_figure", "height", height, 100, 10_000)
     max_hover = integer("basin_figure", "max_hover", max_hover, 2, 400)
@@ -163,10 +167,12 @@ def basin_figure(surface, result, *, by: str | None = None, height: int = HEIGHT
         custom = np.column_stack([_finite(result.ends[i, j, 0]), _finite(result.ends[i, j, 1]),
                                   _finite(result.final_loss[i, j]), _finite(extra)]).astype(np.float32)
         data.append(dict(
-            type="scatter", mode="markers", x=result.xs[j], y=result.ys[i], name=f"{CELLS_NAME} · {_name(surface, label)}",
-            marker=dict(size=size, opacity=0, symbol="square"), customdata=custom, showlegend=False,
-            hovertemplate=_hover_template(_name(surface, label), what), unselected=dict(marker=dict(opacity=0)),
-            selected=dict(marker=dict(opacity=0)),
+            type="scatter", mode="markers", x=result.xs[j], y=result.ys[i],
+            name=f"{CELLS_NAME} · {_name(surface, label)}",
+            # plain invisible circles: a symbol, or selected/unselected styles, cost the browser about a third
+            # more time per marker (10,000 markers take about 0.45 s to draw in headless chromium here)
+            marker=dict(size=size, opacity=0), customdata=custom, showlegend=False,
+            hovertemplate=_hover_template(_name(surface, label), what),
         ))
 
     # the legend: grey squares for the categories that are not minima …
@@ -193,6 +199,16 @@ def basin_figure(surface, result, *, by: str | None = None, height: int = HEIGHT
             hovertemplate=f"<b>minimum {k + 1}</b><br>(%{{x:.4g}}, %{{y:.4g}})<br>L = %{{customdata[0]:.4g}}"
                           f"<br>{in_result:.1%} of the starts end here<extra></extra>",
             unselected=_KEEP_OPAQUE,
+        ))
+
+    if mark is not None:
+        mx, my = (float(v) for v in mark)
+        if not (np.isfinite(mx) and np.isfinite(my)):
+            raise ValueError(f"basin_figure: mark = {mark!r} must be a finite point (x, y)")
+        data.append(dict(
+            type="scatter", mode="markers", x=[mx], y=[my], name="picked start", showlegend=False,
+            marker=dict(symbol="circle-open", size=14, color="white", line=dict(width=3)),
+            hovertemplate="picked start (%{x:.4g}, %{y:.4g})<extra></extra>", unselected=_KEEP_OPAQUE,
         ))
 
     layout = dict(

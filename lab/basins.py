@@ -84,6 +84,10 @@ class BasinConfig:
                 raise ValueError(f"basins: hyperparameter {key!r} is not one of {self.optimizer}'s; "
                                  f"allowed: {', '.join(allowed)}")
             pairs.append((str(key), bool(value) if isinstance(value, (bool, np.bool_)) else float(value)))
+        given = {k for k, _ in pairs}
+        if len(given & {"beta1", "beta2"}) == 1:  # torch takes them as one pair: fill in the other's default
+            other = ({"beta1", "beta2"} - given).pop()
+            pairs.append((other, float(allowed[other])))
         object.__setattr__(self, "hyper", tuple(pairs))
         self.build_optimizer()  # the optimizer's own checks: they name the field and the allowed range
         self.build_surface()

@@ -53,9 +53,10 @@ def basins(config: BasinConfig, progress=None):
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def basin_map(key: str, by: str, scale: tuple | None, _result):
-    """The basin map of a result; ``key`` is its config's run_key, ``scale`` the shared steps colour range."""
-    return basin_figure(_result.surface, _result, by=by, steps_scale=scale)
+def basin_map(key: str, by: str, scale: tuple | None, mark: tuple, _result):
+    """The basin map of a result; ``key`` is its config's run_key, ``scale`` the shared steps colour range,
+    ``mark`` the picked start."""
+    return basin_figure(_result.surface, _result, by=by, steps_scale=scale, mark=mark)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -104,6 +105,12 @@ def apply_clicks(surface_name: str) -> None:
         if st.session_state.get(f"_basin_applied{i}") != (surface_name, x, y):
             st.session_state[f"_basin_applied{i}"] = (surface_name, x, y)
             st.session_state["basin_pick"] = (surface_name, x, y)
+
+
+def reset_pick() -> None:
+    """Forget the picked start (and the clicks that picked it, so that clicking the same cell again counts)."""
+    for key in ["basin_pick", *(f"_basin_applied{i}" for i in range(len(PANELS)))]:
+        st.session_state.pop(key, None)
 
 
 # ----------------------------------------------------------------- page
@@ -156,17 +163,6 @@ for k, config in enumerate(configs):
     results.append(basins(config, report))
 bar.empty()
 
-scale = steps_range(*results) if by == "steps" else None  # one colour scale for both maps
-for i, (column, config, result) in enumerate(zip(st.columns(len(PANELS)), configs, results)):
-    if result is None:
-        continue
-    with column:
-        st.markdown(f"**{config.label}**")
-        st.plotly_chart(basin_map(config.run_key, by, scale, result), key=f"basin_map{i}", on_select="rerun",
-                        selection_mode=("points",), config=CHART)
-        st.caption(f"{config.n ** 2:,} starts × {config.steps:,} steps in {result.seconds:.2f} s.")
-
-st.subheader("Paths from one start")
 picked = st.session_state.get("basin_pick")
 if picked and picked[0] == surface_name:
     start = (picked[1], picked[2])
@@ -174,10 +170,19 @@ if picked and picked[0] == surface_name:
 else:
     start = (float(surface.start[0]), float(surface.start[1]))
     note = f"the surface's default start ({start[0]:.4g}, {start[1]:.4g}); click a cell above to pick another"
-if st.button("Default start", key="basin_reset_pick"):
-    st.session_state.pop("basin_pick", None)
-    start = (float(surface.start[0]), float(surface.start[1]))
-    note = f"the surface's default start ({start[0]:.4g}, {start[1]:.4g})"
+
+scale = steps_range(*results) if by == "steps" else None  # one colour scale for both maps
+for i, (column, config, result) in enumerate(zip(st.columns(len(PANELS)), configs, results)):
+    if result is None:
+        continue
+    with column:
+        st.markdown(f"**{config.label}**")
+        st.plotly_chart(basin_map(config.run_key, by, scale, start, result), key=f"basin_map{i}", on_select="rerun",
+                        selection_mode=("points",), config=CHART)
+        st.caption(f"{config.n ** 2:,} starts × {config.steps:,} steps in {result.seconds:.2f} s.")
+
+st.subheader("Paths from one start")
+st.button("Default start", key="basin_reset_pick", on_click=reset_pick, help="Back to the surface's default start.")
 valid = tuple(c for c in configs if c is not None)
 if not valid:
     st.info("Fix the settings above to see the paths.")

@@ -169,6 +169,13 @@ def test_bad_settings_name_the_field_the_value_and_the_range(kw, message):
         BasinConfig(**kw)
 
 
+def test_one_beta_is_completed_with_the_others_default():
+    cfg = BasinConfig(optimizer="adam", hyper=(("lr", 0.1), ("beta1", 0.5)))
+    assert dict(cfg.hyper)["beta2"] == 0.999
+    np.testing.assert_allclose(np.asarray(cfg.build_optimizer().m.columns()[optimizers.rules.MOMENTUM]), 0.5)
+    assert cfg.label == "adam β₁=0.5 η=0.1"
+
+
 def test_run_basins_refuses_anything_but_a_config():
     with pytest.raises(ValueError, match="BasinConfig"):
         run_basins({"n": 10})
@@ -295,3 +302,13 @@ def test_two_maps_can_share_one_steps_scale(valley_pair):
         heat = sent(basin_figure(r.surface, r, by="steps", steps_scale=(lo, hi)))["data"][1]
         assert heat["zmin"] == pytest.approx(np.log10(lo)) and heat["zmax"] == pytest.approx(np.log10(hi))
     assert steps_range(run_basins(config(lr=1e-7, n=3, steps=10))) is None  # nothing converged
+
+
+def test_a_picked_start_is_marked(himmelblau_gd):
+    r = himmelblau_gd
+    tree = sent(basin_figure(r.surface, r, mark=(1.5, -2.0)))
+    (ring,) = [t for t in tree["data"] if t["name"] == "picked start"]
+    assert ring["x"] == [1.5] and ring["y"] == [-2.0]
+    assert not any(t["name"] == "picked start" for t in sent(basin_figure(r.surface, r))["data"])
+    with pytest.raises(ValueError, match="mark"):
+        basin_figure(r.surface, r, mark=(float("nan"), 0.0))

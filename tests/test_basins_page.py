@@ -122,3 +122,16 @@ def test_a_picked_start_draws_both_paths_from_it():
     ok(at)
     lines = [t for t in chart(at, "basin_paths")["data"] if t.get("mode") == "lines"]
     np.testing.assert_allclose([decode(lines[0]["x"])[0], decode(lines[0]["y"])[0]], surfaces.get("himmelblau").start)
+
+
+def test_the_picked_start_is_marked_on_both_maps_and_default_start_resets_it():
+    at = ok(fresh(basin_pick=("bumpy_valley", 3.25, 0.45)))
+    for key in ("basin_map0", "basin_map1"):
+        (ring,) = [t for t in chart(at, key)["data"] if t.get("name") == "picked start"]
+        assert ring["x"] == [3.25] and ring["y"] == [0.45]
+    at.button(key="basin_reset_pick").click().run()
+    ok(at)
+    start = surfaces.get("bumpy_valley").start
+    (ring,) = [t for t in chart(at, "basin_map0")["data"] if t.get("name") == "picked start"]
+    np.testing.assert_allclose([ring["x"][0], ring["y"][0]], start)
+    assert "basin_pick" not in at.session_state

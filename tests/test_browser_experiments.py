@@ -41,15 +41,17 @@ def test_basins_page(page, app_server):
     settle(page)
     no_exception(page)
 
-    # hover a cell of the left map: its start, end and final loss
+    # hover a cell of the left map: its start, end and final loss. At θ₁ ≈ −4 GD stops in the nearest dip
+    # (−2.75, 0) while the heavy ball rolls on to (−1.39, 0): the paths below show both.
     left = maps.nth(0)
     box = left.locator("rect.nsewdrag").first.bounding_box()
-    x, y = box["x"] + 0.8 * box["width"], box["y"] + 0.3 * box["height"]
+    x, y = box["x"] + 0.1 * box["width"], box["y"] + 0.3 * box["height"]
     page.mouse.move(x, y)
     hover = left.locator("g.hoverlayer")
     expect(hover).to_contain_text("start (")
     expect(hover).to_contain_text("end (")
     expect(hover).to_contain_text("L = ")
+    expect(hover).to_contain_text("minimum 4 (-2.75, 0)")
     started = hover.text_content().split("start (")[1].split(")")[0]
 
     # click it: both paths now start there
@@ -62,6 +64,8 @@ def test_basins_page(page, app_server):
     sx, sy = (float(v) for v in started.split(","))
     cx, cy = (float(v) for v in caption.split("start (")[1].split(")")[0].split(","))
     assert abs(sx - cx) < 1e-3 * max(1, abs(sx)) and abs(sy - cy) < 1e-3 * max(1, abs(sy)), (started, caption)
+    ended = page.get_by_test_id("stDataFrame")
+    expect(ended).to_be_visible()
 
     # change one setting: the learning rate one stop up changes where momentum's starts end
     right_image = maps.nth(1).locator("g.heatmaplayer image").first
