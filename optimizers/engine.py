@@ -68,7 +68,7 @@ class Trajectory:
 
 def record_steps(steps: int, every: int, tail: int = 0) -> np.ndarray:
     """The recorded steps: 0, every, 2·every, …, and the last ``tail`` + 1 steps."""
-    return np.union1d(np.arange(0, steps + 1, every), np.arange(steps - tail, steps + 1))
+    return np.concatenate([np.arange(0, steps - tail, every), np.arange(steps - tail, steps + 1)])
 
 
 def _surface(surface):

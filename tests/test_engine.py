@@ -144,3 +144,13 @@ def test_classify_the_kinds_of_critical_point():
     assert optimizers.classify(himmelblau, himmelblau.maxima[0])["kind"] == "maximum"
     for p in himmelblau.saddles:
         assert optimizers.classify(himmelblau, p)["kind"] == "saddle"
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=st.integers(1, 500), every=st.integers(1, 500), tail=st.integers(0, 500))
+def test_record_steps_are_every_nth_plus_the_tail(steps, every, tail):
+    every, tail = min(every, steps), min(tail, steps)
+    expected = sorted({t for t in range(steps + 1) if t % every == 0 or t >= steps - tail})
+    assert optimizers.record_steps(steps, every, tail).tolist() == expected
+    tr = simulate("himmelblau", "adam", steps=steps, every=every, tail=tail, record=("path",))
+    assert tr.steps.tolist() == expected and tr.path.shape[1] == len(expected)
