@@ -23,7 +23,7 @@ from figures.diagnostics import diagnostics  # noqa: E402
 from figures.inspector import step_figure  # noqa: E402
 from figures.map import path_map  # noqa: E402
 from figures.schedule_plot import schedule_figure  # noqa: E402
-from lab.playground import RunSpec, View, run_view  # noqa: E402
+from lab.playground import MAP_OPTIONS, RunSpec, View, run_view  # noqa: E402
 
 VIEWS = {
     "default view: bowl, 2 runs × 10,000 steps": View("bowl", (), None, 10_000),
@@ -46,7 +46,7 @@ def rerun(view, map_points=2000):
     surface = view.build_surface()
     figs = {}
     for name, build in {
-        "map": lambda: path_map(surface, runs, max_points=map_points, clickable_after_play=True),
+        "map": lambda: path_map(surface, runs, max_points=map_points, **MAP_OPTIONS),
         "diagnostics": lambda: diagnostics(surface, runs),
         "inspector": lambda: step_figure(surface, runs[0], 1),
         "schedules": lambda: [schedule_figure(s.build_schedule(), s.lr, view.steps) for s in view.runs],

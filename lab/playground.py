@@ -12,6 +12,9 @@ from figures.runs import PALETTE, RunView
 from .controls import to_torch_names
 
 MAX_RUNS = 4
+# plotly.js stops reporting clicks after a marker-only animation frame unless every frame names every
+# trace; those frames cost more to build and to play, so the Playground plays fewer of them.
+MAP_OPTIONS = {"clickable_after_play": True, "max_frames": 150}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from figures.map import path_map
 from figures.schedule_plot import schedule_figure
 from figures.surface3d import surface_3d
 from lab import controls as C
-from lab.playground import DEFAULT_RUNS, KIND_TEXT, MAX_RUNS, RunSpec, View, run_view, verdict
+from lab.playground import DEFAULT_RUNS, KIND_TEXT, MAP_OPTIONS, MAX_RUNS, RunSpec, View, run_view, verdict
 from optimizers.latex import update_rule
 from ui.navigation import use_app_navigation
 
@@ -34,11 +34,9 @@ def simulate_view(key: str, _view: View):
 def map_figure(key: str, three_d: bool, animate: bool, _view: View):
     runs = simulate_view(key, _view)
     surface = _view.build_surface()
-    # clickable_after_play: plotly.js stops reporting clicks after a marker-only animation frame unless
-    # every frame names every trace; slower frames (about 10 instead of 27 a second) but the map stays clickable
     if three_d:
         return surface_3d(surface, runs)
-    return path_map(surface, runs, animate=animate, clickable_after_play=True)
+    return path_map(surface, runs, animate=animate, **MAP_OPTIONS)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
