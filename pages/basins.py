@@ -11,6 +11,7 @@ from figures.basins import basin_figure, steps_range
 from figures.map import path_map
 from lab import controls as C
 from lab.basins import MAX_N, BasinConfig, category_name, pick_runs, pick_summary, run_basins
+from ui.controls import hyper_widget
 from ui.navigation import use_app_navigation
 
 use_app_navigation()
@@ -69,23 +70,12 @@ def pick(key: str, start: tuple, _configs: tuple):
 
 
 # ----------------------------------------------------------------- widgets -> configs
-def hyper_widget(i: int, optimizer: str, key: str, default):
-    ctl = C.CONTROLS[key]
-    wkey = f"basin{i}_{optimizer}_{key}"
-    if ctl.kind == "bool":
-        return st.checkbox(ctl.label, bool(default), key=wkey, help=ctl.help)
-    if ctl.kind == "log":
-        return st.select_slider(ctl.label, ctl.options, value=C.nearest_option(ctl.options, default), key=wkey,
-                                format_func=lambda v: f"{v:g}", help=ctl.help)
-    return st.slider(ctl.label, ctl.lo, ctl.hi, float(default), ctl.step, key=wkey, help=ctl.help)
-
-
 def panel_config(i: int, default: str, shared: dict) -> BasinConfig | None:
     names = optimizers.names()
     name = st.selectbox("Optimizer", names, index=names.index(default), key=f"basin{i}_optimizer")
     defaults = C.hyperparameters(name)
     hyper = [("lr", shared["lr"])]
-    hyper += [(k, hyper_widget(i, name, k, v)) for k, v in defaults.items() if k in C.PRIMARY and k != "lr"]
+    hyper += [(k, hyper_widget(f"basin{i}", name, k, v)) for k, v in defaults.items() if k in C.PRIMARY and k != "lr"]
     try:
         return BasinConfig(surface=shared["surface"], optimizer=name, hyper=tuple(hyper), variant=shared["variant"],
                            n=shared["n"], steps=shared["steps"], by=shared["by"])

@@ -14,6 +14,7 @@ from figures.surface3d import surface_3d
 from lab import controls as C
 from lab.playground import DEFAULT_RUNS, KIND_TEXT, MAP_OPTIONS, MAX_RUNS, RunSpec, View, run_view, verdict
 from optimizers.latex import update_rule
+from ui.controls import hyper_widget
 from ui.navigation import use_app_navigation
 
 use_app_navigation()
@@ -91,17 +92,6 @@ def start_controls(surface):
     return (float(x), float(y))
 
 
-def hyper_widget(i: int, optimizer: str, key: str, default):
-    ctl = C.CONTROLS[key]
-    wkey = f"run{i}_{optimizer}_{key}"
-    if ctl.kind == "bool":
-        return st.checkbox(ctl.label, bool(default), key=wkey, help=ctl.help)
-    if ctl.kind == "log":
-        return st.select_slider(ctl.label, ctl.options, value=C.nearest_option(ctl.options, default), key=wkey,
-                                format_func=lambda v: f"{v:g}", help=ctl.help)
-    return st.slider(ctl.label, ctl.lo, ctl.hi, float(default), ctl.step, key=wkey, help=ctl.help)
-
-
 def schedule_params(i: int, kind: str) -> tuple:
     values = []
     for name, default in C.schedule_defaults(kind).items():
@@ -125,9 +115,9 @@ def run_controls(i: int, variant: str, steps: int) -> RunSpec:
     names = optimizers.names()
     name = st.selectbox("Optimizer", names, index=names.index(base.optimizer), key=f"run{i}_optimizer")
     defaults = {**C.hyperparameters(name), **dict(base.hyper if name == base.optimizer else ())}
-    hyper = [(k, hyper_widget(i, name, k, v)) for k, v in defaults.items() if k in C.PRIMARY]
+    hyper = [(k, hyper_widget(f"run{i}", name, k, v)) for k, v in defaults.items() if k in C.PRIMARY]
     with st.expander("More hyperparameters"):
-        hyper += [(k, hyper_widget(i, name, k, v)) for k, v in defaults.items() if k not in C.PRIMARY]
+        hyper += [(k, hyper_widget(f"run{i}", name, k, v)) for k, v in defaults.items() if k not in C.PRIMARY]
     with st.expander("Schedule and noise"):
         kinds = optimizers.schedule_names()
         kind = st.selectbox("Schedule η_t", kinds, key=f"run{i}_schedule")

@@ -100,7 +100,6 @@ def test_cells_equal_single_runs(name):
 
 def test_other_categories_and_pick_summary_agree_with_the_grid():
     # GD on the saddle surface from θ₂ = 0 rides the stable manifold into the saddle; η = 1e-7 crawls
-    saddle = surfaces.get("saddle")
     r = run_basins(config("saddle", "gd", n=11, steps=2_000))  # odd n: the middle row is θ₂ = 0
     assert r.ys[5] == pytest.approx(0.0, abs=1e-15)
     assert "saddle" in set(r.category[5])

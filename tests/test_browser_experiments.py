@@ -1,23 +1,13 @@
 """The Basins and Schedules pages in a real browser: charts drawn, hover and click work, a setting changes them."""
 import re
-from pathlib import Path
 
 import pytest
 
 import optimizers
 
+from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, settle
+
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-TIMEOUT_MS = 60_000
-
-
-def settle(page):
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.wait_for_timeout(300)
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
 
 
 def no_exception(page):

@@ -1,25 +1,10 @@
 """The Playground in a real browser: paths drawn, a slider moves them, Play animates over a visible surface."""
-from pathlib import Path
 
 import pytest
 
+from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, settle, the_map
+
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-TIMEOUT_MS = 60_000
-
-
-def settle(page):
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.wait_for_timeout(300)
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
-
-
-def the_map(page):
-    # the map is the chart that carries the surface raster image
-    return page.locator(".js-plotly-plot", has=page.locator("g.imagelayer image")).first
 
 
 def path_d(chart, i=0):

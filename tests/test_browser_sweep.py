@@ -1,27 +1,14 @@
 """The learning-rate sweep in a real browser: chart and map drawn, a setting redraws, a click adds a path."""
-from pathlib import Path
 
 import pytest
 
+from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, settle, the_map
+
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-TIMEOUT_MS = 60_000
-
-
-def settle(page):
-    from playwright.sync_api import expect
-
-    page.wait_for_timeout(300)
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
 
 
 def sweep_chart(page):
     return page.locator(".js-plotly-plot", has_text="final loss above the lowest minimum").first
-
-
-def the_map(page):
-    return page.locator(".js-plotly-plot", has=page.locator("g.imagelayer image")).first
 
 
 def curve_d(chart):

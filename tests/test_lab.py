@@ -7,7 +7,7 @@ import torch
 
 import optimizers
 from lab import controls as C
-from lab.playground import RunSpec, View, eta_series, run_view, verdict
+from lab.playground import RunSpec, View, run_view, verdict
 
 TORCH_CLASS = {"gd": torch.optim.SGD, "momentum": torch.optim.SGD, "nesterov": torch.optim.SGD,
                "adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,

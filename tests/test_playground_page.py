@@ -44,6 +44,7 @@ def test_default_view_runs_and_draws_both_runs():
     chart = the_map(at)
     p1, p2 = path_of(chart, "Run 1"), path_of(chart, "Run 2")
     bowl = surfaces.get("bowl")
+    np.testing.assert_allclose(p2[0], bowl.start)
     np.testing.assert_allclose(p1[0], bowl.start)
     ref = optimizers.simulate(bowl, optimizers.get("gd", lr=1e-2), steps=1_000, record=("path",))
     np.testing.assert_allclose(p1[-1], ref.path[0, -1], rtol=1e-6, atol=1e-9)
