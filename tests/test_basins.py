@@ -12,7 +12,7 @@ from figures.basins import CELLS_NAME, OTHER_COLORS, basin_figure, minimum_color
 from lab.basins import (OTHER, SETTLE_TOL, BasinConfig, categorize, grid, labels_of, pick_runs, pick_summary,
                         record_every, run_basins)
 from optimizers import outcomes
-from tests.plotly_json import decode
+from tests.apptest_helpers import decode
 
 
 def config(surface="himmelblau", optimizer="gd", lr=1e-2, n=30, steps=2_000, **kw):

@@ -9,7 +9,7 @@ import optimizers
 import surfaces
 from figures.basins import CELLS_NAME
 from lab.basins import BasinConfig, run_basins
-from tests.plotly_json import decode
+from tests.apptest_helpers import chart, decode, ok
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "basins.py")
 
@@ -21,21 +21,6 @@ def fresh(n=20, steps=200, **state):
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def chart(at, key):
-    import json
-
-    for element in at.get("plotly_chart"):
-        if element.proto.id.endswith(f"-{key}"):
-            return json.loads(element.proto.spec)
-    raise AssertionError(f"no chart with key {key!r}")
 
 
 def heat(spec, index=0):

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from tests.plotly_json import chart_specs, decode
+from tests.apptest_helpers import chart_specs, decode
 
 import surfaces
 

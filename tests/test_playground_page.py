@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 import optimizers
 import surfaces
-from tests.plotly_json import chart_specs, decode
+from tests.apptest_helpers import chart_specs, decode, ok
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "playground.py")
 
@@ -16,12 +16,6 @@ def fresh(steps=1_000):
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["steps"] = steps
     return at.run()
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
 
 
 def the_map(at):

@@ -1,5 +1,4 @@
 """The Schedules page under AppTest: every schedule plots η_t, sliders change it, the two demos show their story."""
-import json
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 import optimizers
 from lab.schedules_demo import ADAGRAD_DECAY, ADAM_WARMUP, control
-from tests.plotly_json import decode
+from tests.apptest_helpers import chart, decode, ok
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "schedules.py")
 
@@ -21,19 +20,6 @@ def page():
 
 def fresh():
     return AppTest.from_file(PAGE, default_timeout=60).run()
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def chart(at, key):
-    for element in at.get("plotly_chart"):
-        if element.proto.id.endswith(f"-{key}"):
-            return json.loads(element.proto.spec)
-    raise AssertionError(f"no chart with key {key!r}")
 
 
 def curve(spec):

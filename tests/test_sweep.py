@@ -12,7 +12,7 @@ from figures.sweep import OPTIMIZER_COLORS, SYMBOLS, run_views, sweep_figure
 from lab import sweep as S
 from lab.sweep import SweepConfig, run_sweep
 from optimizers import outcomes
-from tests.plotly_json import decode
+from tests.apptest_helpers import decode
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from lab import sweep as S
-from tests.plotly_json import chart_specs, decode
+from tests.apptest_helpers import chart_specs, decode, ok
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "sweep.py")
 
@@ -15,12 +15,6 @@ def fresh(steps=1_000, n_rates=20):
     at.session_state["steps"] = steps
     at.session_state["n_rates"] = n_rates
     return at.run()
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
 
 
 def sweep_chart(at):

@@ -1,4 +1,4 @@
-"""Reading Plotly charts back out of AppTest."""
+"""Reading pages back out of AppTest: Plotly specs, errors."""
 import base64
 import json
 
@@ -18,3 +18,18 @@ def decode(value):
 
 def chart_specs(at):
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def ok(at):
+    """The run raised nothing and showed no error."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def chart(at, key):
+    """The spec of the chart drawn with ``st.plotly_chart(..., key=key)``."""
+    for element in at.get("plotly_chart"):
+        if element.proto.id.endswith(f"-{key}"):
+            return json.loads(element.proto.spec)
+    raise AssertionError(f"no chart with key {key!r}")
