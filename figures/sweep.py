@@ -156,7 +156,6 @@ def run_views(result, picks, trajectories=None) -> list[RunView]:
     as the rings in ``sweep_figure``. The map draws later runs on top, so bouncing and diverged runs
     come first, the one covering most of the window first: a bounce across the valley fills a band
     that would otherwise hide the other paths."""
-    from optimizers.engine import Trajectory
 
     views = []
     for p, key in enumerate(picks):
@@ -166,9 +165,7 @@ def run_views(result, picks, trajectories=None) -> list[RunView]:
         if trajectories is not None:
             traj = trajectories[p]
         else:
-            t = sweep.trajectory
-            traj = Trajectory(t.surface, t.optimizer, t.steps, t.path[k:k + 1], None, None, None, None,
-                              t.diverged_at[k:k + 1], t.final[k:k + 1], t.final_loss[k:k + 1])
+            traj = sweep.trajectory.select(k)
         eta = np.full(len(traj.steps), float(sweep.rates[k]))
         view = RunView(run_label(result, key), PALETTE[p % len(PALETTE)], traj, eta)
         wide = sweep.label[k] in ("oscillating", "diverged")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,7 +31,8 @@ import optimizers
 import surfaces
 from figures.runs import PALETTE, RunView
 from optimizers import outcomes
-from optimizers.critical import EIG_TOL
+from optimizers.catalog import VARIANTS
+from surfaces.critical import hessian_kinds
 from optimizers.validate import choice, integer
 
 from .controls import hyperparameters, to_torch_names
@@ -40,7 +41,6 @@ from .playground import RunSpec, eta_series
 MAX_N = 200
 MAX_STEPS = 100_000
 BY = ("end", "steps")
-VARIANTS = ("torch", "lecture")
 RECORD_BYTES = 128 * 2**20  # path records of one grid: the resolution of "steps needed" …
 MIN_RECORDS = 100  # … but at least this many recorded steps per run (plus the tail)
 MIN_TOL = 1e-2  # a converged end within this share of the window of a known minimum belongs to it
@@ -150,19 +150,11 @@ def categorize(surface, traj) -> np.ndarray:
     """Category codes (indices into ``labels_of(surface)``) of each run of ``traj`` (K,).
 
     ``traj`` must hold its path with the last steps recorded (``tail`` ≥ 2),
-    as ``outcomes.label`` needs; with fewer than 3 steps the oscillation test
-    is skipped ("still moving" unless converged).
+    as ``outcomes.label`` needs.
     """
     labels = labels_of(surface)
     code = {label: k for k, label in enumerate(labels)}
-    if len(traj.steps) >= 3:
-        outcome = outcomes.label(surface, traj)
-    else:  # 1 or 2 steps: converged (the same Newton test) or not yet
-        newton = outcomes.newton_distance(surface, traj.final)
-        grad = np.linalg.norm(surface.grad(traj.final), axis=-1)
-        converged = np.where(np.isfinite(newton), newton <= outcomes.NEWTON_TOL * surface.span,
-                             grad <= outcomes.GRAD_TOL)
-        outcome = np.where(traj.diverged_at >= 0, "diverged", np.where(converged, "converged", "still_moving"))
+    outcome = outcomes.label(surface, traj)
     K = len(traj.final)
     codes = np.empty(K, dtype=np.int16)
     for name, text in _OUTCOME.items():
@@ -177,12 +169,8 @@ def categorize(surface, traj) -> np.ndarray:
     else:
         index, at_min = np.zeros(len(end), dtype=np.intp), np.zeros(len(end), dtype=bool)
     # elsewhere: the Hessian's eigenvalues name the critical point (optimizers.classify's test)
-    eig = np.linalg.eigvalsh(surface.hessian(end))
-    zero = EIG_TOL * np.maximum(1.0, np.abs(eig).max(axis=1))
-    lo, hi = eig[:, 0], eig[:, 1]
-    kind = np.where(lo > zero, code["other minimum"],
-                    np.where(hi < -zero, code["maximum"],
-                             np.where((lo < -zero) & (hi > zero), code["saddle"], code["degenerate"])))
+    kinds = hessian_kinds(np.linalg.eigvalsh(surface.hessian(end)))
+    kind = np.array([code["other minimum" if k == "minimum" else str(k)] for k in kinds], dtype=np.int16)
     codes[converged] = np.where(at_min, index, kind)
     return codes
 
@@ -229,15 +217,6 @@ class BasinResult:
                 "steps_needed": float(self.steps_needed[i, j]), "diverged_at": int(self.diverged_at[i, j])}
 
 
-def settled_steps(traj, tol: float, chunk: int = 4096) -> np.ndarray:
-    """``outcomes.settled_at`` over blocks of runs: its temporaries stay in cache (0.3 s instead of 1 s for
-    40,000 runs × 209 records)."""
-    K = len(traj.final)
-    return np.concatenate([
-        outcomes.settled_at(replace(traj, path=traj.path[lo:lo + chunk], final=traj.final[lo:lo + chunk]), tol)
-        for lo in range(0, K, chunk)]).astype(np.float64)
-
-
 def record_every(steps: int, runs: int = MAX_N ** 2) -> int:
     """The recording interval: as many records as RECORD_BYTES allows for ``runs`` paths (at least MIN_RECORDS):
     every 10th step for 200 × 200 starts over 2,000 steps, every 3rd for 100 × 100."""
@@ -262,7 +241,7 @@ def run_basins(config: BasinConfig, progress=None) -> BasinResult:
     codes = categorize(surface, traj)
     labels = labels_of(surface)
     converged = codes < labels.index("oscillating")
-    settled = settled_steps(traj, SETTLE_TOL * surface.span)
+    settled = outcomes.settled_at(traj, SETTLE_TOL * surface.span).astype(np.float64)
     steps_needed = np.where(converged, settled, np.nan)
     counts = {labels[k]: int(c) for k, c in enumerate(np.bincount(codes, minlength=len(labels))) if c}
     return BasinResult(

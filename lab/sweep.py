@@ -36,6 +36,7 @@ import surfaces
 from optimizers import outcomes
 from optimizers.catalog import VARIANTS
 from optimizers.engine import Trajectory
+from optimizers.validate import choice, integer
 
 LR_LO, LR_HI = 1e-8, 10.0  # the allowed learning-rate range (lab.controls.LR_OPTIONS spans the same)
 MAX_RATES = 200
@@ -90,16 +91,6 @@ def _bad(field: str, value, allowed: str) -> ValueError:
     return ValueError(f"{field} = {shown} is out of range; allowed {allowed}")
 
 
-def _integer(field: str, value, lo: int, hi: int) -> int:
-    try:
-        ok = not isinstance(value, bool) and float(value) == int(value)
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok or not lo <= int(value) <= hi:
-        raise ValueError(f"{field} = {value!r} is out of range; allowed integers {lo:,} <= {field} <= {hi:,}")
-    return int(value)
-
-
 def _float(field: str, value) -> float:
     try:
         out = float(value)
@@ -146,8 +137,8 @@ class SweepConfig:
             raise _bad("lr_min", lr_min, f"{_num(LR_LO)} <= lr_min < lr_max = {_num(lr_max)}")
         object.__setattr__(self, "lr_min", lr_min)
         object.__setattr__(self, "lr_max", lr_max)
-        object.__setattr__(self, "n_rates", _integer("n_rates", self.n_rates, 2, MAX_RATES))
-        object.__setattr__(self, "steps", _integer("steps", self.steps, 1, MAX_STEPS))
+        object.__setattr__(self, "n_rates", integer("sweep", "n_rates", self.n_rates, 2, MAX_RATES))
+        object.__setattr__(self, "steps", integer("sweep", "steps", self.steps, 1, MAX_STEPS))
 
         if self.start is not None:
             start = tuple(_float("start", v) for v in self.start)
@@ -156,8 +147,7 @@ class SweepConfig:
                 raise ValueError(f"start = {self.start!r} is out of range; allowed a point (x, y) with "
                                  f"{_num(x0)} <= x <= {_num(x1)} and {_num(y0)} <= y <= {_num(y1)}")
             object.__setattr__(self, "start", start)
-        if self.variant not in VARIANTS:
-            raise ValueError(f"variant = {self.variant!r} is not valid; allowed: {', '.join(VARIANTS)}")
+        choice("sweep", "variant", self.variant, VARIANTS)
 
     def build_surface(self):
         return surfaces.get(self.surface, **dict(self.surface_params))
@@ -226,17 +216,6 @@ class SweepResult:
         raise ValueError(f"optimizer = {optimizer!r} is not in this sweep; allowed: {allowed}")
 
 
-def _labels(surface, traj: Trajectory) -> np.ndarray:
-    """outcomes.label; a one-step run (no two moves to compare) is padded with a standing first move,
-    which reverses nothing: it can be converged, diverged or still moving, never oscillating."""
-    if len(traj.steps) >= 3:
-        return outcomes.label(surface, traj, tail=TAIL)
-    path = np.concatenate([traj.path[:, :1], traj.path], axis=1)
-    padded = Trajectory(traj.surface, traj.optimizer, np.arange(-1, len(traj.steps)), path, None, None, None, None,
-                        traj.diverged_at, traj.final, traj.final_loss)
-    return outcomes.label(surface, padded, tail=TAIL)
-
-
 def run_sweep(config: SweepConfig, progress=None) -> SweepResult:
     """Every rate of ``config`` for each of its optimizers: one simulate call per optimizer.
 
@@ -257,7 +236,7 @@ def run_sweep(config: SweepConfig, progress=None) -> SweepResult:
                                    progress=report)
         nearest, distance = outcomes.nearest_minimum(surface, traj.final)
         out.append(OptimizerSweep(name, rates.copy(), np.asarray(traj.final_loss, dtype=np.float64), distance,
-                                  nearest, _labels(surface, traj), traj.diverged_at.copy(), traj))
+                                  nearest, outcomes.label(surface, traj, tail=TAIL), traj.diverged_at.copy(), traj))
     seconds = time.perf_counter() - t0
     if progress is not None:
         progress(1.0)
@@ -381,8 +360,7 @@ def trace_picks(config: SweepConfig, keys) -> list[Trajectory]:
         traj = optimizers.simulate(surface, optimizers.get(name, lr=lrs, variant=config.variant), start,
                                    config.steps, record=("path",))
         for j, i in enumerate(idx):
-            out[i] = Trajectory(traj.surface, traj.optimizer, traj.steps, traj.path[j:j + 1], None, None, None, None,
-                                traj.diverged_at[j:j + 1], traj.final[j:j + 1], traj.final_loss[j:j + 1])
+            out[i] = traj.select(j)
     return out
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 import surfaces as surface_registry
+from surfaces.critical import hessian_kinds
 
 GRAD_TOL = 1e-6  # |∇L| above this: "not_critical" (still moving)
-EIG_TOL = 1e-8  # |λ| below EIG_TOL · max(1, max|λ|) counts as zero
 
 
 def classify(surface, point, grad_tol: float = GRAD_TOL) -> dict:
@@ -23,17 +23,8 @@ def classify(surface, point, grad_tol: float = GRAD_TOL) -> dict:
     g = surf.grad(p)
     eigenvalues, eigenvectors = np.linalg.eigh(surf.hessian(p))
     grad_norm = float(np.linalg.norm(g))
-    zero = EIG_TOL * max(1.0, float(np.abs(eigenvalues).max()))
-    if not np.isfinite(grad_norm) or grad_norm > grad_tol:
-        kind = "not_critical"
-    elif eigenvalues[0] > zero:
-        kind = "minimum"
-    elif eigenvalues[1] < -zero:
-        kind = "maximum"
-    elif eigenvalues[0] < -zero and eigenvalues[1] > zero:
-        kind = "saddle"
-    else:
-        kind = "degenerate"
+    critical = np.isfinite(grad_norm) and grad_norm <= grad_tol
+    kind = str(hessian_kinds(eigenvalues)) if critical else "not_critical"
     result = {"grad_norm": grad_norm, "eigenvalues": eigenvalues, "eigenvectors": eigenvectors, "kind": kind,
               "loss": float(surf.loss(p)), "grad_tol": grad_tol}
     if kind in ("saddle", "maximum"):

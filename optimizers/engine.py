@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -64,6 +64,13 @@ class Trajectory:
     @property
     def diverged(self) -> np.ndarray:
         return self.diverged_at >= 0
+
+    def select(self, runs) -> "Trajectory":
+        """The runs ``runs`` (an index, a slice or an index array) as a Trajectory of their own."""
+        keep = np.atleast_1d(np.arange(len(self.final))[runs])
+        pick = {f: None if getattr(self, f) is None else getattr(self, f)[keep]
+                for f in ("path", "loss", "grad", "momentum", "lr_eff", "diverged_at", "final", "final_loss")}
+        return replace(self, **pick)
 
 
 def record_steps(steps: int, every: int, tail: int = 0) -> np.ndarray:

@@ -37,21 +37,26 @@ def newton_distance(surface, points) -> np.ndarray:
 
 
 def reversal_share(tail_points) -> np.ndarray:
-    """Share of consecutive move pairs that reverse direction, for points of shape (K, n, 2)."""
+    """Share of consecutive move pairs that reverse direction, for points of shape (K, n, 2);
+    0 when there are fewer than two moves to compare."""
     d = np.diff(tail_points, axis=1)
+    if d.shape[1] < 2:
+        return np.zeros(len(tail_points))
     dots = np.einsum("kij,kij->ki", d[:, :-1], d[:, 1:])
     moving = (np.abs(d[:, :-1]).sum(-1) > 0) & (np.abs(d[:, 1:]).sum(-1) > 0)
     return np.where(moving, dots < 0, False).mean(axis=1)
 
 
 def label(surface, traj, *, tail: int = TAIL, newton_tol: float = NEWTON_TOL, grad_tol: float = GRAD_TOL):
-    """One of OUTCOMES per run, as an array of shape (K,)."""
-    if traj.path is None or len(traj.steps) < 3 or np.any(np.diff(traj.steps[-3:]) != 1):
-        raise ValueError("outcomes: the trajectory needs its path with the last steps recorded "
-                         "(simulate(..., record=('path',), tail=8))")
-    gaps = np.diff(traj.steps)
+    """One of OUTCOMES per run, as an array of shape (K,).
+
+    A run of one step has no two moves to compare: it is converged, diverged or still moving."""
+    gaps = np.diff(traj.steps) if traj.path is not None else np.zeros(0)
     jumps = np.flatnonzero(gaps != 1)
     consecutive = len(gaps) - (jumps[-1] + 1 if len(jumps) else 0)  # moves at the end, one step apart
+    if traj.path is None or consecutive < min(2, int(traj.steps[-1])):
+        raise ValueError("outcomes: the trajectory needs its path with the last steps recorded "
+                         "(simulate(..., record=('path',), tail=8))")
     n = min(tail, consecutive) + 1
     end = traj.final
     newton = newton_distance(surface, end)
@@ -69,11 +74,15 @@ def nearest_minimum(surface, points) -> tuple[np.ndarray, np.ndarray]:
     return d.argmin(axis=1), d.min(axis=1)
 
 
-def settled_at(traj, tol: float) -> np.ndarray:
-    """The first recorded step from which each run stays within ``tol`` of its end point (K,)."""
-    d = np.linalg.norm(traj.path - traj.final[:, None, :], axis=-1)
-    outside = d > tol
-    # the last recorded index still outside, +1; 0 when never outside
-    last_out = np.where(outside.any(axis=1), outside.shape[1] - 1 - np.argmax(outside[:, ::-1], axis=1), -1)
-    idx = np.minimum(last_out + 1, len(traj.steps) - 1)
-    return traj.steps[idx]
+def settled_at(traj, tol: float, chunk: int = 4096) -> np.ndarray:
+    """The first recorded step from which each run stays within ``tol`` of its end point (K,).
+
+    Computed over blocks of runs, so that the temporaries stay small for a grid of 40,000 starts."""
+    out = np.empty(len(traj.final), dtype=traj.steps.dtype)
+    for lo in range(0, len(out), chunk):
+        d = np.linalg.norm(traj.path[lo:lo + chunk] - traj.final[lo:lo + chunk, None, :], axis=-1)
+        outside = d > tol
+        # the last recorded index still outside, +1; 0 when never outside
+        last_out = np.where(outside.any(axis=1), outside.shape[1] - 1 - np.argmax(outside[:, ::-1], axis=1), -1)
+        out[lo:lo + chunk] = traj.steps[np.minimum(last_out + 1, len(traj.steps) - 1)]
+    return out

@@ -13,6 +13,7 @@ import weakref
 import numpy as np
 
 GRAD_TOL = 1e-9
+EIG_TOL = 1e-8  # |λ| ≤ EIG_TOL · max(1, max|λ|) counts as a zero eigenvalue
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -47,6 +48,16 @@ def _dedupe(P, tol):
     return np.array(kept, dtype=np.float64).reshape(-1, 2)
 
 
+def hessian_kinds(eigenvalues) -> np.ndarray:
+    """The second-order test for eigenvalues λ₁ ≤ λ₂ of shape (..., 2): "minimum" (both positive),
+    "maximum" (both negative), "saddle" (one of each) or "degenerate" (a zero: the test cannot tell)."""
+    eig = np.asarray(eigenvalues, dtype=np.float64)
+    zero = EIG_TOL * np.maximum(1.0, np.abs(eig).max(axis=-1))
+    lo, hi = eig[..., 0], eig[..., 1]
+    return np.where(lo > zero, "minimum", np.where(hi < -zero, "maximum",
+                    np.where((lo < -zero) & (hi > zero), "saddle", "degenerate")))
+
+
 def find_critical_points(surface) -> dict:
     if surface in _CACHE:
         return _CACHE[surface]
@@ -57,14 +68,8 @@ def find_critical_points(surface) -> dict:
     P = P[inside & np.all(np.isfinite(P), -1)]
     P = P[np.linalg.norm(surface.grad(P), axis=-1) < GRAD_TOL]
     P = _dedupe(P, 1e-6 * surface.span)
-    eig = np.linalg.eigvalsh(surface.hessian(P)) if len(P) else np.zeros((0, 2))
-    scale = np.maximum(1.0, np.abs(eig).max(-1)) if len(P) else np.zeros(0)
-    tol = 1e-8 * scale
-    found = {
-        "minima": P[(eig[:, 0] > tol)],
-        "saddles": P[(eig[:, 0] < -tol) & (eig[:, 1] > tol)],
-        "maxima": P[(eig[:, 1] < -tol)],
-    }
+    kinds = hessian_kinds(np.linalg.eigvalsh(surface.hessian(P)) if len(P) else np.zeros((0, 2)))
+    found = {"minima": P[kinds == "minimum"], "saddles": P[kinds == "saddle"], "maxima": P[kinds == "maximum"]}
     order = np.argsort(surface.loss(found["minima"]), kind="stable")
     found["minima"] = found["minima"][order]  # the lowest first
     for arr in found.values():

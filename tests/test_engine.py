@@ -154,3 +154,14 @@ def test_record_steps_are_every_nth_plus_the_tail(steps, every, tail):
     assert optimizers.record_steps(steps, every, tail).tolist() == expected
     tr = simulate("himmelblau", "adam", steps=steps, every=every, tail=tail, record=("path",))
     assert tr.steps.tolist() == expected and tr.path.shape[1] == len(expected)
+
+
+def test_select_takes_runs_out_of_a_batch():
+    lrs = np.array([1e-4, 1e-3, 1e-2])
+    batch = simulate("himmelblau", optimizers.get("adam", lr=lrs), steps=200)
+    for k in range(3):
+        alone = simulate("himmelblau", optimizers.get("adam", lr=lrs[k]), steps=200)
+        one = batch.select(k)
+        for field in ALL + ("final", "final_loss", "diverged_at"):
+            np.testing.assert_array_equal(getattr(one, field), getattr(alone, field))
+    assert batch.select(np.array([2, 0])).path.shape == (2, 201, 2)

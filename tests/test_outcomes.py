@@ -66,3 +66,10 @@ def test_nearest_minimum_and_settling():
     np.testing.assert_allclose(dist, np.sqrt(2) * 0.01)
     path = np.concatenate([np.linspace([3.0, 0.0], [0.0, 1.0], 6), np.tile([0.0, 1.0], (6, 1))])
     assert outcomes.settled_at(constructed(path), tol=1e-9)[0] == 5
+
+
+def test_a_one_step_run_is_never_oscillating():
+    surf = surfaces.get("saddle")
+    tr = optimizers.simulate(surf, optimizers.get("gd", lr=np.array([1e-3, 1e3])), np.array([[0.0, 0.0], [1.0, 0.5]]),
+                             steps=1, record=("path",))
+    assert list(outcomes.label(surf, tr)) == ["converged", "still_moving"]
