@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import io
 import math
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +35,8 @@ from optimizers import outcomes
 from optimizers.catalog import VARIANTS
 from optimizers.engine import Trajectory
 from optimizers.validate import choice, integer
+
+from .results import ResultCache
 
 LR_LO, LR_HI = 1e-8, 10.0  # the allowed learning-rate range (lab.controls.LR_OPTIONS spans the same)
 MAX_RATES = 200
@@ -398,44 +398,9 @@ def to_csv(result: SweepResult) -> str:
     return buf.getvalue()
 
 
-# ----------------------------------------------------------------- a small cache for the page
-class SweepCache:
-    """Results by ``repr(config)``, least recently used dropped beyond ``max_entries`` or ``max_bytes``
-    of recorded paths (a 3 × 200-rate sweep holds about 19 MB, the default 2 × 50 about 3 MB); thread-safe.
-
-    The page keeps one per server process (st.cache_resource) so that it can show a progress bar
-    while computing: Streamlit's own caches would record the bar and fail to replay it."""
-
-    def __init__(self, max_entries: int = 32, max_bytes: int = 128 * 2**20):
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[str, SweepResult] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def size(result: SweepResult) -> int:
-        return sum(s.trajectory.path.nbytes for s in result.runs)
-
-    def get(self, config: SweepConfig) -> SweepResult | None:
-        with self._lock:
-            key = repr(config)
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-            return None
-
-    def put(self, result: SweepResult) -> SweepResult:
-        with self._lock:
-            self._items[repr(result.config)] = result
-            self._items.move_to_end(repr(result.config))
-            while len(self._items) > 1 and (len(self._items) > self.max_entries or
-                                            sum(map(self.size, self._items.values())) > self.max_bytes):
-                self._items.popitem(last=False)
-        return result
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def run(self, config: SweepConfig, progress=None) -> SweepResult:
-        """The cached result, or a new one (``progress`` is called only when computing)."""
-        return self.get(config) or self.put(run_sweep(config, progress))
+# ----------------------------------------------------------------- a cache for the page
+def SweepCache(max_entries: int = 32, max_bytes: int = 128 * 2**20) -> ResultCache:
+    """Sweep results by ``repr(config)``, bounded by their recorded paths (a 3 × 200-rate sweep holds
+    about 19 MB, the default 2 × 50 about 3 MB)."""
+    return ResultCache(run_sweep, size=lambda r: sum(s.trajectory.path.nbytes for s in r.runs),
+                       max_entries=max_entries, max_bytes=max_bytes)

@@ -1,7 +1,6 @@
 """Basins: where does each start end? A grid of starts, two optimizers side by side."""
 from __future__ import annotations
 
-import threading
 
 import streamlit as st
 
@@ -11,6 +10,7 @@ from figures.basins import basin_figure, steps_range
 from figures.map import path_map
 from lab import controls as C
 from lab.basins import MAX_N, BasinConfig, category_name, pick_runs, pick_summary, run_basins
+from lab.results import ResultCache
 from ui.controls import hyper_widget
 from ui.navigation import use_app_navigation
 
@@ -32,25 +32,13 @@ def engine_ready() -> bool:
 
 
 @st.cache_resource(show_spinner=False)
-def result_store() -> tuple[dict, threading.Lock]:
-    """run_key -> BasinResult, shared by every session (results are read-only), the newest STORE_SIZE kept.
-
-    Not st.cache_resource on the computation itself: that would record the progress bar's updates and
-    replay them against a block that no longer exists."""
-    return {}, threading.Lock()
+def result_store() -> ResultCache:
+    """Basin results by run_key, shared by every session (read-only), the newest STORE_SIZE kept."""
+    return ResultCache(run_basins, key=lambda config: config.run_key, max_entries=STORE_SIZE)
 
 
 def basins(config: BasinConfig, progress=None):
-    store, lock = result_store()
-    with lock:
-        result = store.get(config.run_key)
-    if result is None:
-        result = run_basins(config, progress=progress)
-        with lock:
-            store[config.run_key] = result
-            while len(store) > STORE_SIZE:
-                store.pop(next(iter(store)))
-    return result
+    return result_store().run(config, progress)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

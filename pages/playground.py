@@ -40,6 +40,17 @@ def map_figure(key: str, three_d: bool, animate: bool, _view: View):
     return path_map(surface, runs, animate=animate, **MAP_OPTIONS)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def eta_figure(key: str, lr: float, steps: int, _schedule):
+    """η_t of one run; ``key`` is repr(schedule)."""
+    return schedule_figure(_schedule, lr, steps)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def inspector_figure(key: str, run_index: int, index: int, _view: View):
+    return step_figure(_view.build_surface(), simulate_view(key, _view)[run_index], index)
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def diagnostics_figure(key: str, log_steps: bool, _view: View):
     return diagnostics(_view.build_surface(), simulate_view(key, _view), log_steps=log_steps)
@@ -127,7 +138,8 @@ def run_controls(i: int, variant: str, steps: int) -> RunSpec:
         seed = int(st.number_input("Noise seed", 0, 2**31 - 1, 0, key=f"run{i}_seed"))
         spec = RunSpec(name, tuple(hyper), variant, kind, sched, float(noise), seed, slot=i)
         try:
-            st.plotly_chart(schedule_figure(spec.build_schedule(), spec.lr, steps), config=CHART, key=f"eta_{i}")
+            schedule = spec.build_schedule()
+            st.plotly_chart(eta_figure(repr(schedule), spec.lr, steps, schedule), config=CHART, key=f"eta_{i}")
         except ValueError as exc:
             st.error(str(exc))
     return spec
@@ -196,7 +208,7 @@ last = int(run.steps[run.last_good])
 step = c2.slider("Step t", 0, last, min(last, 1), key="inspect_step") if last > 0 else 0
 index = int(np.searchsorted(run.steps, min(step, last)))
 c1, c2 = st.columns([3, 2])
-c1.plotly_chart(step_figure(surface, run, index), config=CHART, key="inspector")
+c1.plotly_chart(inspector_figure(key, pick, index, view), config=CHART, key="inspector")
 c2.dataframe(step_table(run, index), hide_index=True, column_config={
     c: st.column_config.NumberColumn(c, format="%.6g") for c in ("θ₁", "θ₂")})
 
