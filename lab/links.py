@@ -1,0 +1,118 @@
+"""How a view's settings are written in a link and read back (no Streamlit here).
+
+Each linked setting is a Field: its key (the widget's key, which is also the query parameter's
+name), its default, a ``parse`` that turns the link's text into a value or raises ValueError
+with a message naming the field, the value and what is allowed, and a ``format`` that writes
+a value so that ``parse(format(v)) == v``. Only values that differ from their defaults go into
+a link, which keeps links short and lets defaults improve later.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    default: Any
+    parse: Callable[[str], Any]
+    format: Callable[[Any], str]
+
+
+def _number_text(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    return repr(float(value))  # shortest text that reads back to the same float
+
+
+def _option_text(option, format_func=None) -> str:
+    if isinstance(option, str):
+        return option
+    if isinstance(option, (int, float)):
+        return _number_text(option)
+    return str(format_func(option) if format_func else option)
+
+
+def choice_field(key: str, options: list, default, format_func=None) -> Field:
+    """One of ``options``, written by its own text (numbers as numbers, so 1e-2 and 0.01 both read)."""
+    texts = [_option_text(o, format_func) for o in options]
+
+    def parse(raw: str):
+        if raw in texts:
+            return options[texts.index(raw)]
+        try:
+            number = float(raw)
+        except ValueError:
+            number = None
+        for option in options:
+            if number is not None and isinstance(option, (int, float)) and not isinstance(option, bool) \
+                    and math.isclose(float(option), number, rel_tol=1e-12, abs_tol=0.0):
+                return option
+        shown = ", ".join(texts[:12]) + (", …" if len(texts) > 12 else "")
+        raise ValueError(f"{key}={raw!r} is not one of the choices ({shown})")
+
+    return Field(key, default, parse, lambda v: _option_text(v, format_func))
+
+
+def number_field(key: str, lo, hi, default) -> Field:
+    """A number from ``lo`` to ``hi`` (an integer when the default is one)."""
+    integer = isinstance(default, int) and not isinstance(default, bool)
+
+    def parse(raw: str):
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or not lo <= value <= hi or (integer and value != int(value)):
+            kind = "an integer" if integer else "a number"
+            raise ValueError(f"{key}={raw!r} is not {kind} from {lo:g} to {hi:g}")
+        return int(value) if integer else value
+
+    return Field(key, default, parse, _number_text)
+
+
+def bool_field(key: str, default: bool) -> Field:
+    def parse(raw: str) -> bool:
+        if raw.lower() in ("1", "true", "on", "yes"):
+            return True
+        if raw.lower() in ("0", "false", "off", "no"):
+            return False
+        raise ValueError(f"{key}={raw!r} is not on or off (1 or 0)")
+
+    return Field(key, bool(default), parse, lambda v: "1" if v else "0")
+
+
+def text_field(key: str, default: str, max_length: int = 200) -> Field:
+    def parse(raw: str) -> str:
+        if len(raw) > max_length:
+            raise ValueError(f"{key} is {len(raw)} characters long; at most {max_length} are allowed")
+        return raw
+
+    return Field(key, default, parse, str)
+
+
+def many_field(key: str, options: list, default, format_func=None) -> Field:
+    """Several of ``options``, comma-separated in the link; an unknown one fails the whole field."""
+    single = choice_field(key, options, None, format_func)
+
+    def parse(raw: str) -> list:
+        return [single.parse(part) for part in raw.split(",") if part]
+
+    return Field(key, list(default), parse, lambda values: ",".join(single.format(v) for v in values))
+
+
+def unknown_note(key: str, raw: str) -> str:
+    return f"{key}={raw!r} is not a setting of this page"
+
+
+def query(fields: dict[str, Field], values) -> dict[str, str]:
+    """{key: text} for every field whose value (looked up in ``values``) differs from its default."""
+    out = {}
+    for key, field in fields.items():
+        if key in values and values[key] != field.default:
+            out[key] = field.format(values[key])
+    return out

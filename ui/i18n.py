@@ -1,0 +1,32 @@
+"""The language of this session: read from the link (?lang=zh-TW), switchable in the sidebar."""
+from __future__ import annotations
+
+import streamlit as st
+
+import i18n
+
+KEY = "lang"
+
+
+def lang() -> str:
+    """The session's language: the picker's value, else the link's ``lang``, else English."""
+    if KEY not in st.session_state:
+        st.session_state[KEY] = i18n.valid(st.query_params.get(KEY))
+    return i18n.valid(st.session_state[KEY])
+
+
+def t(key: str, **fields) -> str:
+    """``key``'s text in the session's language."""
+    return i18n.text(key, lang(), **fields)
+
+
+def language_picker() -> None:
+    """A language switch in the sidebar, kept in the link so that a shared link opens in it."""
+    lang()
+    st.sidebar.radio(t("app.language"), list(i18n.LANGUAGES), key=KEY, horizontal=True,
+                     format_func=i18n.LANGUAGES.get)
+    chosen = st.session_state[KEY]
+    if chosen == i18n.DEFAULT:
+        st.query_params.pop(KEY, None)
+    elif st.query_params.get(KEY) != chosen:
+        st.query_params[KEY] = chosen

@@ -1,0 +1,99 @@
+"""Links that reproduce a view: every linked widget's value lives in the page's query string.
+
+A page draws its widgets through the functions below instead of calling Streamlit directly.
+On the page's first run in a session, values from the link are checked against the widget's
+own range or options and put into session state before the widget is drawn; a value that does
+not fit is replaced by the default, and a parameter no widget claims is ignored: both are
+listed in a note at the top of the page. After the widgets, ``sync`` writes every value that
+differs from its default back to the URL, so the address bar is always a link to this view.
+The parsing and formatting rules are in lab.links (no Streamlit there).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from lab import links as L
+from ui.i18n import KEY as LANG_KEY
+from ui.i18n import t
+
+STATE = "_links"  # per session: {"page", "pending", "notes", "fields"}
+KEEP = (LANG_KEY,)  # parameters owned elsewhere (the language picker)
+
+
+def begin(page: str) -> None:
+    """Start a run of ``page``: on its first run in this session, take the link's values."""
+    state = st.session_state.get(STATE)
+    if state is None or state["page"] != page:
+        pending = {k: st.query_params.get_all(k)[-1] for k in st.query_params if k not in KEEP}
+        state = {"page": page, "pending": pending, "notes": [], "seeded": False}
+        st.session_state[STATE] = state
+    state["fields"] = {}
+    st.session_state[STATE + "_note_box"] = st.empty()
+
+
+def _register(field: L.Field) -> None:
+    state = st.session_state[STATE]
+    state["fields"][field.key] = field
+    raw = state["pending"].pop(field.key, None)
+    if raw is not None:
+        try:
+            st.session_state[field.key] = field.parse(raw)
+        except ValueError as exc:
+            state["notes"].append(str(exc))
+    if field.key not in st.session_state:
+        st.session_state[field.key] = field.default
+
+
+def select(widget, label: str, options, default, key: str, **kwargs):
+    """A choice among ``options`` (st.selectbox, st.radio, st.select_slider, st.segmented_control)."""
+    options = list(options)
+    _register(L.choice_field(key, options, default, kwargs.get("format_func")))
+    return widget(label, options, key=key, **kwargs)
+
+
+def slider(label: str, lo, hi, default, step, key: str, **kwargs):
+    _register(L.number_field(key, lo, hi, default))
+    return st.slider(label, lo, hi, step=step, key=key, **kwargs)
+
+
+def number(label: str, lo, hi, default, key: str, **kwargs):
+    _register(L.number_field(key, lo, hi, default))
+    return st.number_input(label, lo, hi, key=key, **kwargs)
+
+
+def switch(widget, label: str, default: bool, key: str, **kwargs):
+    """An on/off widget (st.toggle or st.checkbox)."""
+    _register(L.bool_field(key, default))
+    return widget(label, key=key, **kwargs)
+
+
+def text(label: str, default: str, key: str, **kwargs):
+    _register(L.text_field(key, default))
+    return st.text_input(label, key=key, **kwargs)
+
+
+def multiselect(label: str, options, default, key: str, **kwargs):
+    options = list(options)
+    _register(L.many_field(key, options, default, kwargs.get("format_func")))
+    return st.multiselect(label, options, key=key, **kwargs)
+
+
+def sync() -> None:
+    """After the widgets: report what the link could not use, and write this view into the URL."""
+    state = st.session_state[STATE]
+    if not state["seeded"]:
+        state["notes"] += [L.unknown_note(k, v) for k, v in state["pending"].items()]
+        state["pending"], state["seeded"] = {}, True
+    if state["notes"]:
+        st.session_state[STATE + "_note_box"].warning(t("links.ignored", items="; ".join(state["notes"])))
+    wanted = L.query(state["fields"], st.session_state)
+    for k in KEEP:
+        if k in st.query_params:
+            wanted[k] = st.query_params[k]
+    if wanted != {k: st.query_params[k] for k in st.query_params}:
+        st.query_params.from_dict(wanted)
+
+
+def current_query() -> dict[str, str]:
+    """The query string of the view as drawn so far (for 'copy link' and tests)."""
+    return L.query(st.session_state[STATE]["fields"], st.session_state)

@@ -1,0 +1,37 @@
+"""What every page does first: route through app.py, language, presentation mode, link state."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import links
+from ui.i18n import language_picker, t
+from ui.navigation import use_app_navigation
+
+PRESENT_KEY = "present"
+# Projectors: larger text, thicker paths and bigger markers in every Plotly chart.
+PRESENTATION_CSS = """
+<style>
+html { font-size: 20px; }
+.js-plotly-plot .scatterlayer .js-line { stroke-width: 4px !important; }
+.js-plotly-plot .scatterlayer .point { transform: scale(1.6); transform-box: fill-box; transform-origin: center; }
+.js-plotly-plot .main-svg text { font-size: 17px !important; }
+</style>
+"""
+
+
+def setup(page: str) -> None:
+    """Call first on every page (``page`` names it in links and notes)."""
+    use_app_navigation()
+    links.begin(page)
+    language_picker()
+    if links.switch(st.sidebar.toggle, t("app.present"), False, PRESENT_KEY, help=t("app.present_help")):
+        st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get(PRESENT_KEY))
+
+
+def finish() -> None:
+    """Call last: notes about the link, and this view written into the URL."""
+    links.sync()
