@@ -33,15 +33,12 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+import i18n
+
 from .downsample import keep_turns
 
 FLOOR = 1e-16  # smallest value drawn on the loss and gradient-norm rows
-ROW_TITLES = (
-    "loss above the lowest minimum: L(θ_t) − L*",
-    "gradient norm |∇L(θ_t)|  (can stay large while the loss stalls)",
-    "effective step size η_t/σ_t per parameter  (solid: θ₁ = x, dashed: θ₂ = y)",
-    "learning rate η_t  (the schedule)",
-)
+ROWS = ("loss", "grad", "lr_eff", "eta")  # catalog keys of the row titles: diagnostics.row_<name>
 NARROW_DECADES = 1.5  # log rows spanning fewer decades get ticks at 1, 2 and 5 only
 LIGHT_TO_GREY = 0.8  # colours lighter than this (relative luminance) are drawn grey on the line charts
 
@@ -109,17 +106,17 @@ def series(surface, run, L_star: float | None = None) -> dict:
 
 
 @lru_cache(maxsize=8)
-def _skeleton(log_steps: bool, height: int) -> dict:
+def _skeleton(log_steps: bool, height: int, lang: str = "en") -> dict:
     """The layout every diagnostics figure shares, built once: make_subplots and Plotly's
     property-by-property updates cost ~50 ms, a validated figure built from plain dicts ~10 ms."""
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.045, subplot_titles=ROW_TITLES)
+    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.045, subplot_titles=[i18n.text(f"diagnostics.row_{r}", lang) for r in ROWS])
     fig.update_annotations(font_size=12)  # the row titles
     fig.update_yaxes(type="log", exponentformat="power", showexponent="all")
     fig.update_yaxes(title_text="|∇L|  (≥ 1e-16)", row=2, col=1)
     fig.update_yaxes(title_text="η/σ", row=3, col=1)
     fig.update_yaxes(title_text="η", row=4, col=1)
     fig.update_xaxes(type="log" if log_steps else "linear", exponentformat="power" if log_steps else "none")
-    x_title = "step t + 1 (log scale; step 0 is drawn at 1)" if log_steps else "step t"
+    x_title = i18n.text("diagnostics.x_log" if log_steps else "diagnostics.x_linear", lang)
     fig.update_xaxes(title_text=x_title, row=4, col=1)
     fig.update_layout(
         height=height, margin=dict(l=70, r=20, t=40, b=50), hovermode="closest",
@@ -132,14 +129,15 @@ def _axis(row: int, letter: str) -> str:
     return f"{letter}axis" + ("" if row == 1 else str(row))
 
 
-def diagnostics(surface, runs, *, log_steps: bool = False, max_points: int = 2000, height: int = 620) -> go.Figure:
+def diagnostics(surface, runs, *, log_steps: bool = False, max_points: int = 2000, height: int = 620,
+                lang: str = "en") -> go.Figure:
     """Loss − L*, gradient norm, η_t/σ_t per parameter and η_t against the step, one colour per run.
 
     ``log_steps`` draws the step axis in log scale; step 0 cannot sit on a log axis, so every
     curve is then drawn at step + 1 (the axis title says so). ``max_points`` bounds the points
     of each curve (see ``pick``)."""
     L_star = lowest_loss(surface)
-    layout = copy.deepcopy(_skeleton(bool(log_steps), int(height)))
+    layout = copy.deepcopy(_skeleton(bool(log_steps), int(height), lang))
     traces = []
     shift = 1 if log_steps else 0
     step_name = "step t + 1" if log_steps else "step t"
@@ -184,11 +182,11 @@ def diagnostics(surface, runs, *, log_steps: bool = False, max_points: int = 200
     layout["yaxis"]["title"] = dict(text=f"L − L*<br>(L* = {L_star:.4g}, ≥ 1e-16)")
     layout.setdefault("shapes", [])
     for k, run in enumerate(r for r in runs if r.diverged_at >= 0):
-        _divergence_marker(layout, run, log_steps, x_range, k)
+        _divergence_marker(layout, run, log_steps, x_range, k, lang)
     return go.Figure(data=traces, layout=layout)
 
 
-def _divergence_marker(layout, run, log_steps, x_range, k):
+def _divergence_marker(layout, run, log_steps, x_range, k, lang="en"):
     """A dotted vertical line at the diverging step on every row, labelled on the top row
     (the label on the side of the line with more room)."""
     x = run.diverged_at + (1 if log_steps else 0)
@@ -201,6 +199,6 @@ def _divergence_marker(layout, run, log_steps, x_range, k):
                                      y0=0, y1=1, line=dict(color=color, width=1.5, dash="dot")))
     layout["annotations"].append(dict(
         x=where, xref="x", y=1 - 0.2 * (k % 5), yref="y domain",  # the k-th label lower
-        text=f"{run.label}: diverged at step {run.diverged_at:,}", showarrow=False,
+        text=f"{run.label}: " + i18n.text("diagnostics.diverged", lang, step=f"{run.diverged_at:,}"), showarrow=False,
         xanchor="left" if left_half else "right", xshift=4 if left_half else -4, yanchor="top",
         font=dict(color=color, size=11), bgcolor="rgba(255,255,255,0.8)"))

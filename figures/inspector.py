@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+import i18n
+
 from .diagnostics import line_color, lowest_loss
 from .surface_map import COLORSCALE, log_height
 
@@ -98,7 +100,7 @@ def _window(surface, v: dict):
     return half, longest
 
 
-def step_figure(surface, run, index: int, *, height: int = 420) -> go.Figure:
+def step_figure(surface, run, index: int, *, height: int = 420, lang: str = "en") -> go.Figure:
     """A zoomed map around θ_t with the gradient step, the previous move and the actual move as arrows."""
     v = step_vectors(run, index)
     i = v["index"]
@@ -130,36 +132,38 @@ def step_figure(surface, run, index: int, *, height: int = 420) -> go.Figure:
     color = line_color(run.color)
     fig.add_trace(go.Scatter(
         x=near[:, 0], y=near[:, 1], mode="lines+markers",
-        name=f"path, steps {int(run.steps[lo]):,}–{int(run.steps[hi]):,}",
+        name=i18n.text("inspector.path", lang, first=f"{int(run.steps[lo]):,}", last=f"{int(run.steps[hi]):,}"),
         line=dict(color=color, width=1.2), marker=dict(size=4, color=color),
         customdata=np.asarray(run.steps[lo:hi + 1]),
-        hovertemplate="step %{customdata:,}<br>θ = (%{x:.6g}, %{y:.6g})<extra></extra>",
+        hovertemplate="t = %{customdata:,}<br>θ = (%{x:.6g}, %{y:.6g})<extra></extra>",
     ))
     fig.add_trace(go.Scatter(
-        x=[cx], y=[cy], mode="markers", name=f"θ_t (step {v['step']:,})",
+        x=[cx], y=[cy], mode="markers", name=f"θ_t (t = {v['step']:,})",
         marker=dict(size=10, color=color, line=dict(color="black", width=1.5)),
         hovertemplate="θ_t = (%{x:.6g}, %{y:.6g})<extra></extra>",
     ))
 
     notes = []
+    short = {key: i18n.text(f"inspector.{key}", lang) for key in _SHORT} if lang != "en" else _SHORT
     for key, label, _, arrow_color in ARROWS:
+        label = label if lang == "en" else i18n.text(f"inspector.{key}_legend", lang)
         dx, dy = v[key]
         length = float(np.hypot(dx, dy))
         finite = np.isfinite(length)
         if not finite:  # η/σ = inf (σ = 0 with ε = 0): nothing finite to draw
-            notes.append(f"{_SHORT[key]} is not finite ({dx:.3g}, {dy:.3g})")
+            notes.append(i18n.text("inspector.not_finite", lang, what=short[key], value=f"({dx:.3g}, {dy:.3g})"))
             dx = dy = 0.0
         # the arrow's shaft as a trace: a legend entry and hover with the exact components
         fig.add_trace(go.Scatter(
             x=[cx, cx + dx], y=[cy, cy + dy], mode="lines", name=label,
             line=dict(color=arrow_color, width=3), legendgroup=key,
-            hovertemplate=f"{_SHORT[key]}<br>({dx:.4g}, {dy:.4g})<extra></extra>",
+            hovertemplate=f"{short[key]}<br>({dx:.4g}, {dy:.4g})<extra></extra>",
         ))
         if not finite:
             continue
         if length == 0.0:
-            notes.append(f"{_SHORT[key]} is zero" + (" (first record)" if key == "previous_move"
-                                                    else " (last record)" if key == "move" else ""))
+            which = {"previous_move": "zero_first", "move": "zero_last"}.get(key, "zero")
+            notes.append(i18n.text(f"inspector.{which}", lang, what=short[key]))
             continue
         fig.add_annotation(
             x=cx + dx, y=cy + dy, ax=cx, ay=cy, xref="x", yref="y", axref="x", ayref="y",
@@ -167,16 +171,16 @@ def step_figure(surface, run, index: int, *, height: int = 420) -> go.Figure:
             name=key,
         )
         if length < TINY * half:
-            notes.append(f"{_SHORT[key]} is {length:.2g}, too short to see here")
+            notes.append(i18n.text("inspector.too_short", lang, what=short[key], length=f"{length:.2g}"))
     if v["last"] and run.diverged_at >= 0:
-        notes.append(f"the next move left the surface (diverged at step {run.diverged_at:,})")
-    _head_labels(fig, v, cx, cy, half)
+        notes.append(i18n.text("inspector.left_surface", lang, step=f"{run.diverged_at:,}"))
+    _head_labels(fig, v, cx, cy, half, short)
 
     subtitle = (f"η_t = {v['eta']:.3g},  η_t/σ_t = ({v['lr_eff'][0]:.3g}, {v['lr_eff'][1]:.3g})")
     if notes:
         subtitle += "  ·  " + "; ".join(notes)
     fig.update_layout(
-        title=dict(text=f"{run.label} · step {v['step']:,}", subtitle=dict(text=subtitle, font=dict(size=11)),
+        title=dict(text=f"{run.label} · t = {v['step']:,}", subtitle=dict(text=subtitle, font=dict(size=11)),
                    x=0.01, xanchor="left"),
         height=height, margin=dict(l=55, r=10, t=60, b=40),
         legend=dict(orientation="v", yanchor="top", y=1, x=1.01, xanchor="left", font=dict(size=11)),
@@ -187,7 +191,7 @@ def step_figure(surface, run, index: int, *, height: int = 420) -> go.Figure:
     return fig
 
 
-def _head_labels(fig, v, cx, cy, half):
+def _head_labels(fig, v, cx, cy, half, short):
     """One label per arrow head; heads closer than HEAD_MERGE × window share one label ("a = b")."""
     groups = []  # [(dx, dy, [keys])]
     for key, *_ in ARROWS:
@@ -201,23 +205,24 @@ def _head_labels(fig, v, cx, cy, half):
         else:
             groups.append((dx, dy, [key]))
     for dx, dy, keys in groups:
-        fig.add_annotation(x=cx + dx, y=cy + dy, xref="x", yref="y", text=" ≈ ".join(_SHORT[k] for k in keys),
+        fig.add_annotation(x=cx + dx, y=cy + dy, xref="x", yref="y", text=" ≈ ".join(short[k] for k in keys),
                            showarrow=False, font=dict(color=_COLOR[keys[-1]], size=12),
                            xanchor="left" if dx >= 0 else "right", yanchor="bottom" if dy >= 0 else "top",
                            xshift=4 if dx >= 0 else -4, bgcolor="rgba(255,255,255,0.75)")
 
 
-def step_table(run, index: int) -> list[dict]:
+def step_table(run, index: int, lang: str = "en") -> list[dict]:
     """Rows (quantity, θ₁, θ₂) for st.dataframe: θ_t, g_t, m_t, η_t/σ_t, η_t and the moves."""
     v = step_vectors(run, index)
     rows = [
         ("θ_t", v["theta"]),
         ("g_t = ∇L(θ_t)", v["grad"]),
-        ("m_t (as recorded)", v["momentum"]),
+        ("m_t", v["momentum"]),
         ("η_t/σ_t", v["lr_eff"]),
         ("η_t", (v["eta"], v["eta"])),
-        ("gradient step −(η_t/σ_t)⊙g_t", v["gradient_step"]),
-        ("previous move θ_t − θ_{t−1}", v["previous_move"]),
-        ("move θ_{t+1} − θ_t", v["move"]),
+        (i18n.text("inspector.gradient_step", lang) + " −(η_t/σ_t)⊙g_t", v["gradient_step"]),
+        (i18n.text("inspector.previous_move", lang) + " θ_t − θ_{t−1}", v["previous_move"]),
+        (i18n.text("inspector.move", lang) + " θ_{t+1} − θ_t", v["move"]),
     ]
-    return [{"quantity": name, "θ₁": float(a), "θ₂": float(b)} for name, (a, b) in rows]
+    quantity = i18n.text("inspector.quantity", lang)
+    return [{quantity: name, "θ₁": float(a), "θ₂": float(b)} for name, (a, b) in rows]

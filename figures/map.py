@@ -30,6 +30,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
+import i18n
 from optimizers.validate import integer
 
 from .downsample import frame_indices, keep_turns
@@ -103,14 +104,42 @@ def banded_colorscale() -> list:
     return scale
 
 
-def _pixel_losses(surface, n: int) -> np.ndarray:
-    """The loss at the centres of an n×n pixel grid over the window; row 0 is the TOP row (y = ymax)."""
+def _pixel_losses(surface, n: int, rows: int | None = None) -> np.ndarray:
+    """The loss at the centres of an n-column × ``rows``-row pixel grid (default square) over the window;
+    row 0 is the TOP row (y = ymax)."""
+    rows = n if rows is None else rows
     (x0, x1), (y0, y1) = surface.bounds
     xs = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
-    ys = y1 - (np.arange(n) + 0.5) * (y1 - y0) / n
+    ys = y1 - (np.arange(rows) + 0.5) * (y1 - y0) / rows
     X, Y = np.meshgrid(xs, ys)
     with np.errstate(all="ignore"):
         return np.asarray(surface.loss(np.stack([X, Y], axis=-1)), dtype=np.float64)
+
+
+def surface_palette() -> np.ndarray:
+    """(2·LEVELS, 3) uint8 RGB: entry k is band k's colour, entry LEVELS + k its darker edge shade."""
+    colors = np.array(band_colors(), dtype=np.int64)
+    return np.concatenate([colors, (colors * EDGE_SHADE).astype(np.int64)]).astype(np.uint8)
+
+
+def surface_bands(surface, width: int, height: int | None = None) -> np.ndarray:
+    """Palette indices (``height`` × ``width``, default square, uint8) of the banded raster.
+
+    Band k = ⌊(H − lo)/(hi − lo)·LEVELS⌋ of the log height H (``height_scale``), clipped to
+    0 … LEVELS − 1; a pixel whose right or lower neighbour lies in another band gets k + LEVELS
+    (the darker shade: the contour lines). Row 0 is the top (y = ymax)."""
+    floor, top, lo, hi = height_scale(surface)
+    H = heights(_pixel_losses(surface, width, height), floor, top)
+    band = np.clip(np.floor((H - lo) / (hi - lo) * LEVELS), 0, LEVELS - 1).astype(np.uint8)
+    edge = np.zeros(band.shape, dtype=bool)
+    edge[:, :-1] |= band[:, :-1] != band[:, 1:]
+    edge[:-1, :] |= band[:-1, :] != band[1:, :]
+    return band + np.where(edge, LEVELS, 0).astype(np.uint8)
+
+
+def surface_rgb(surface, width: int, height: int | None = None) -> np.ndarray:
+    """The banded raster as (``height``, ``width``, 3) uint8 RGB, row 0 at the top (for server-side drawing)."""
+    return surface_palette()[surface_bands(surface, width, height)]
 
 
 @lru_cache(maxsize=64)
@@ -124,21 +153,11 @@ def surface_image(surface, n: int = IMAGE_N) -> dict:
     treat it as read-only.
     """
     n = integer("surface_image", "n", n, 2, 4096)
-    floor, top, lo, hi = height_scale(surface)
-    H = heights(_pixel_losses(surface, n), floor, top)
-    band = np.clip(np.floor((H - lo) / (hi - lo) * LEVELS), 0, LEVELS - 1).astype(np.uint8)
-    # Contour lines: a pixel whose right or lower neighbour lies in another band takes the darker
-    # shade of its colour (palette entries LEVELS … 2·LEVELS − 1).
-    edge = np.zeros(band.shape, dtype=bool)
-    edge[:, :-1] |= band[:, :-1] != band[:, 1:]
-    edge[:-1, :] |= band[:-1, :] != band[1:, :]
-    index = band + np.where(edge, LEVELS, 0).astype(np.uint8)
-    colors = band_colors()
-    palette = [c for rgb in colors for c in rgb] + [int(c * EDGE_SHADE) for rgb in colors for c in rgb]
+    index = surface_bands(surface, n)
     from PIL import Image  # pillow is only needed here
 
     img = Image.frombytes("P", (index.shape[1], index.shape[0]), np.ascontiguousarray(index).tobytes())
-    img.putpalette(palette)
+    img.putpalette(surface_palette().ravel().tolist())
     buffer = io.BytesIO()
     img.save(buffer, format="PNG")
     (x0, x1), (y0, y1) = surface.bounds
@@ -193,7 +212,8 @@ def _validate_runs(runs) -> list:
 
 # ----------------------------------------------------------------- the map
 def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = MAX_FRAMES, animate: bool = True,
-             click_grid: int = CLICK_GRID, height: int = HEIGHT, clickable_after_play: bool = False) -> go.Figure:
+             click_grid: int = CLICK_GRID, height: int = HEIGHT, clickable_after_play: bool = False,
+             lang: str = "en") -> go.Figure:
     """Runs travelling across ``surface``: paths, start and end markers, an animation, a click grid.
 
     Traces, in order: per run its path (``name`` = the run's label, plus its
@@ -227,7 +247,7 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
             loss = surface.loss(path) if len(path) else np.zeros(0)
         loss = _finite(loss, np.finfo(np.float64).max)
         group = f"run{i}"
-        note = run.divergence_note() if run.diverged_at >= 0 else ""
+        note = run.divergence_note(lang) if run.diverged_at >= 0 else ""
         keep = keep_turns(path, max_points=max_points) if len(path) else np.zeros(0, dtype=np.intp)
         custom = np.column_stack([steps[keep], loss[keep]])
         data.append(dict(
@@ -245,7 +265,7 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
         else:
             ends.append((-1, "end", dict(symbol="square", size=10, color=run.color, line=dict(color=_DARK, width=1))))
         for at, what, marker in ends:
-            text = note if what == "diverged" else what
+            text = note if what == "diverged" else i18n.text(f"map.{what}", lang)
             data.append(dict(
                 type="scatter", mode="markers", x=[round(float(path[at, 0]), dec)],
                 y=[round(float(path[at, 1]), dec)], name=f"{run.label} · {what}", legendgroup=group, showlegend=False, marker=marker,
@@ -256,7 +276,8 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
     # Critical points above the paths (a bouncing run must not hide a saddle), below the moving markers.
     for points, name, symbol, size in ((surface.minima, "minima", "star", 14), (surface.saddles, "saddles", "x", 10),
                                        (surface.maxima, "maxima", "triangle-up", 10)):
-        trace = _marker_trace(surface, points, name=name, symbol=symbol, size=size, color="white")
+        trace = _marker_trace(surface, points, name=i18n.text(f"map.{name}", lang), symbol=symbol, size=size,
+                              color="white")
         trace.update(unselected=_KEEP_OPAQUE, showlegend=len(trace.x) > 0, legendgroup="critical")
         data.append(trace.to_plotly_json())
 
@@ -294,7 +315,7 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
     frames = []
     if animate and moving:
         touched = list(range(len(data))) if clickable_after_play else animated
-        frames, extra = _frames(moving, animated, touched, max_frames, dec)
+        frames, extra = _frames(moving, animated, touched, max_frames, dec, lang)
         layout.update(extra)
     # Everything above is written as plain dicts and skips plotly.py's validation (about 20 ms for
     # the traces and the 300-step slider); the tests validate the result once. Frames are always
@@ -302,7 +323,7 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
     return go.Figure(dict(data=data, layout=layout, frames=frames), _validate=False)
 
 
-def _frames(moving, animated, touched, max_frames: int, dec: int):
+def _frames(moving, animated, touched, max_frames: int, dec: int, lang: str = "en"):
     """Frames (plain dicts) over the longest run's records, and the buttons and slider that play them.
 
     Each frame lists the ``touched`` traces: new coordinates for the ``animated`` ones, ``{}`` (no
@@ -328,14 +349,14 @@ def _frames(moving, animated, touched, max_frames: int, dec: int):
         updatemenus=[dict(
             type="buttons", direction="left", showactive=False, x=0.0, xanchor="left", y=-0.06, yanchor="top",
             pad=dict(t=0, r=6), buttons=[
-                dict(label="▶ Play", method="animate", args=[None, _PLAY]),
-                dict(label="❚❚ Pause", method="animate", args=[[None], _PAUSE]),
+                dict(label="▶ " + i18n.text("map.play", lang), method="animate", args=[None, _PLAY]),
+                dict(label="❚❚ " + i18n.text("map.pause", lang), method="animate", args=[[None], _PAUSE]),
             ],
         )],
         sliders=[dict(
             active=0, x=0.2, len=0.8, xanchor="left", y=-0.06, yanchor="top", pad=dict(t=0, b=0),
             # 300 step labels cannot be read side by side: they are hidden, the current one shows above.
-            currentvalue=dict(prefix="step ", visible=True, xanchor="right", font=dict(size=12, color=_GREY)),
+            currentvalue=dict(prefix=i18n.text("map.step_prefix", lang), visible=True, xanchor="right", font=dict(size=12, color=_GREY)),
             ticklen=0, minorticklen=0, font=dict(color="rgba(0,0,0,0)"),
             steps=[dict(method="animate", label=name, args=[[name], jump]) for name in names],
         )],

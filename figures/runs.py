@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import i18n
 from optimizers import Trajectory
 
 # Distinct on the Viridis map (dark floor, yellow walls) and on white and dark pages.
@@ -37,8 +38,8 @@ class RunView:
             return len(self.steps) - 1
         return int(np.searchsorted(self.steps, self.diverged_at) - 1)
 
-    def divergence_note(self) -> str:
+    def divergence_note(self, lang: str = "en") -> str:
         """'' or the message shown on the map and in the legend."""
         if self.diverged_at < 0:
             return ""
-        return f"diverged at step {self.diverged_at:,}: step size too large for this surface?"
+        return i18n.text("map.diverged_note", lang, step=f"{self.diverged_at:,}")

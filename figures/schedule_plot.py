@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+import i18n
+
 from .downsample import keep_turns
 
 MAX_POINTS = 1000
@@ -50,7 +52,7 @@ def plotted_steps(schedule, lr, steps: int, max_points: int = MAX_POINTS) -> np.
     return np.union1d(envelope, cut)
 
 
-def schedule_figure(schedule, lr, steps: int, *, height: int = 160) -> go.Figure:
+def schedule_figure(schedule, lr, steps: int, *, height: int = 160, lang: str = "en") -> go.Figure:
     """η_t = schedule(t, lr) for t = 0 … steps; ``lr`` a number (for a swept array, its first value)."""
     lr_values = np.ravel(np.asarray(lr, dtype=np.float64))
     base = float(lr_values[0])
@@ -61,7 +63,8 @@ def schedule_figure(schedule, lr, steps: int, *, height: int = 160) -> go.Figure
     positive = eta[eta > 0]
     log_y = (len(positive) == len(eta) and len(eta) > 0
              and np.log10(positive.max() / positive.min()) > LOG_DECADES)
-    title = "η_t" + (f" (lr = {base:.3g}, first of {lr_values.size} swept)" if lr_values.size > 1 else "")
+    title = (i18n.text("schedules.plot.swept", lang, lr=f"{base:.3g}", n=lr_values.size) if lr_values.size > 1
+             else "η_t")
     fig = go.Figure(go.Scatter(
         x=t, y=eta, mode="lines", line=dict(color="#1f77b4", width=2), showlegend=False,
         hovertemplate="t = %{x:,}<br>η_t = %{y:.4g}<extra></extra>",

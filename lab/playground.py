@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import i18n
 import optimizers
 import surfaces
 from figures.runs import PALETTE, RunView
@@ -69,12 +70,15 @@ def eta_series(spec: RunSpec, optimizer, steps: np.ndarray) -> np.ndarray:
     return eta / (1.0 + steps * decay) if decay else eta
 
 
-def label(spec: RunSpec) -> str:
-    variant = ", lecture" if spec.variant == "lecture" and spec.optimizer in ("momentum", "adagrad", "rmsprop") else ""
-    return f"Run {spec.slot + 1} · {spec.optimizer}{variant} η={spec.lr:g}"
+def label(spec: RunSpec, lang: str = "en") -> str:
+    """'Run 1 · adam η=0.001' (the legend's name of a run)."""
+    lecture = spec.variant == "lecture" and spec.optimizer in ("momentum", "adagrad", "rmsprop")
+    variant = i18n.text("playground.lecture_suffix", lang) if lecture else ""
+    return i18n.text("playground.run_label", lang, n=spec.slot + 1, optimizer=spec.optimizer + variant,
+                     lr=f"{spec.lr:g}")
 
 
-def run_view(view: View) -> list[RunView]:
+def run_view(view: View, lang: str = "en") -> list[RunView]:
     """Simulate every run of the view (one simulate call each, every step recorded)."""
     if not 1 <= len(view.runs) <= MAX_RUNS:
         raise ValueError(f"runs: {len(view.runs)} runs is out of range; allowed 1 to {MAX_RUNS}")
@@ -85,7 +89,7 @@ def run_view(view: View) -> list[RunView]:
         opt = spec.build_optimizer()
         traj = optimizers.simulate(surf, opt, start, view.steps, schedule=spec.build_schedule(),
                                    noise=spec.noise or None, seed=spec.seed)
-        out.append(RunView(label(spec), PALETTE[spec.slot % len(PALETTE)], traj, eta_series(spec, opt, traj.steps)))
+        out.append(RunView(label(spec, lang), PALETTE[spec.slot % len(PALETTE)], traj, eta_series(spec, opt, traj.steps)))
     return out
 
 
@@ -95,12 +99,3 @@ def verdict(surface, run: RunView) -> dict:
     c["kind"] = "diverged" if run.diverged_at >= 0 else c["kind"]
     return c
 
-
-KIND_TEXT = {
-    "minimum": "local minimum",
-    "maximum": "local maximum",
-    "saddle": "saddle point",
-    "degenerate": "degenerate critical point (a zero eigenvalue: the Hessian cannot tell)",
-    "not_critical": "still moving",
-    "diverged": "diverged",
-}

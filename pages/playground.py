@@ -12,12 +12,14 @@ from figures.map import path_map
 from figures.schedule_plot import schedule_figure
 from figures.surface3d import surface_3d
 from lab import controls as C
-from lab.playground import DEFAULT_RUNS, KIND_TEXT, MAP_OPTIONS, MAX_RUNS, RunSpec, View, run_view, verdict
+from lab.playground import DEFAULT_RUNS, MAP_OPTIONS, MAX_RUNS, RunSpec, View, run_view, verdict
 from optimizers.latex import update_rule
+from ui import links
 from ui.controls import hyper_widget
-from ui.navigation import use_app_navigation
+from ui.i18n import lang, t
+from ui.page import finish, setup
 
-use_app_navigation()
+setup("playground")
 
 EXTRA_DEFAULTS = ("momentum", "adam")  # runs 3 and 4 when added
 KAPPA_OPTIONS = C.log_options(1, 9, (1, 1.6, 2.5, 4, 6.3))
@@ -26,48 +28,47 @@ CHART = {"displaylogo": False}
 
 # ----------------------------------------------------------------- cached core calls
 @st.cache_resource(max_entries=32, show_spinner=False)
-def simulate_view(key: str, _view: View):
+def simulate_view(key: str, language: str, _view: View):
     """Trajectories of a view; ``key`` is repr(view) (small, hashable), the view itself is not hashed."""
-    return run_view(_view)
+    return run_view(_view, language)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def map_figure(key: str, three_d: bool, animate: bool, _view: View):
-    runs = simulate_view(key, _view)
+def map_figure(key: str, language: str, three_d: bool, animate: bool, _view: View):
+    runs = simulate_view(key, language, _view)
     surface = _view.build_surface()
     if three_d:
         return surface_3d(surface, runs)
-    return path_map(surface, runs, animate=animate, **MAP_OPTIONS)
+    return path_map(surface, runs, animate=animate, lang=language, **MAP_OPTIONS)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def eta_figure(key: str, lr: float, steps: int, _schedule):
+def eta_figure(key: str, language: str, lr: float, steps: int, _schedule):
     """η_t of one run; ``key`` is repr(schedule)."""
-    return schedule_figure(_schedule, lr, steps)
+    return schedule_figure(_schedule, lr, steps, lang=language)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def inspector_figure(key: str, run_index: int, index: int, _view: View):
-    return step_figure(_view.build_surface(), simulate_view(key, _view)[run_index], index)
+def inspector_figure(key: str, language: str, run_index: int, index: int, _view: View):
+    return step_figure(_view.build_surface(), simulate_view(key, language, _view)[run_index], index, lang=language)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def diagnostics_figure(key: str, log_steps: bool, _view: View):
-    return diagnostics(_view.build_surface(), simulate_view(key, _view), log_steps=log_steps)
+def diagnostics_figure(key: str, language: str, log_steps: bool, _view: View):
+    return diagnostics(_view.build_surface(), simulate_view(key, language, _view), log_steps=log_steps, lang=language)
 
 
 # ----------------------------------------------------------------- widgets -> View
 def surface_controls():
     names = surfaces.names()
-    name = st.selectbox("Surface", names, format_func=lambda n: surfaces.get(n).title, key="surface",
-                        help="The lecture's four surfaces come first, then classic test functions.")
+    name = links.select(st.selectbox, t("playground.surface"), names, "bowl", key="surface",
+                        format_func=lambda n: t(f"surface.{n}.title"), help=t("playground.surface_help"))
     params = ()
     if name == "bowl":
-        kappa = st.select_slider("Condition number κ (kappa)", KAPPA_OPTIONS, key="bowl_kappa",
-                                 value=C.nearest_option(KAPPA_OPTIONS, 1.6e5), format_func=lambda v: f"{v:.3g}",
-                                 help="Curvature across the valley divided by curvature along it.")
-        angle = st.slider("Rotation φ (angle, degrees)", -90, 90, 0, 5, key="bowl_angle",
-                          help="Rotating the valley takes Adagrad's per-axis scaling off its axes.")
+        kappa = links.select(st.select_slider, t("playground.kappa"), KAPPA_OPTIONS,
+                             C.nearest_option(KAPPA_OPTIONS, 1.6e5), key="bowl_kappa",
+                             format_func=lambda v: f"{v:.3g}", help=t("playground.kappa_help"))
+        angle = links.slider(t("playground.angle"), -90, 90, 0, 5, key="bowl_angle", help=t("playground.angle_help"))
         params = (("angle", float(angle)), ("kappa", float(kappa)))
     return name, params
 
@@ -89,17 +90,16 @@ def start_controls(surface):
     (x0, x1), (y0, y1) = surface.bounds
     apply_map_click(surface)
     kx, ky = f"start_x_{surface.name}", f"start_y_{surface.name}"
-    if st.button("Default start", key="reset_start", help="Back to the surface's default start point."):
+    if st.button(t("playground.default_start"), key="reset_start", help=t("playground.default_start_help")):
         st.session_state.pop(kx, None)
         st.session_state.pop(ky, None)
-    # Set through session state only (a click writes there too), never also through value=.
-    st.session_state.setdefault(kx, float(surface.start[0]))
-    st.session_state.setdefault(ky, float(surface.start[1]))
     c1, c2 = st.columns(2)
-    x = c1.number_input("start θ₁", x0, x1, key=kx, format="%.4g",
-                        help=f"Allowed {x0:g} to {x1:g}. Or click on the map.")
-    y = c2.number_input("start θ₂", y0, y1, key=ky, format="%.4g",
-                        help=f"Allowed {y0:g} to {y1:g}. Or click on the map.")
+    with c1:
+        x = links.number(t("playground.start_x"), x0, x1, float(surface.start[0]), key=kx, format="%.4g",
+                         help=t("playground.start_help", lo=f"{x0:g}", hi=f"{x1:g}"))
+    with c2:
+        y = links.number(t("playground.start_y"), y0, y1, float(surface.start[1]), key=ky, format="%.4g",
+                         help=t("playground.start_help", lo=f"{y0:g}", hi=f"{y1:g}"))
     return (float(x), float(y))
 
 
@@ -108,15 +108,16 @@ def schedule_params(i: int, kind: str) -> tuple:
     for name, default in C.schedule_defaults(kind).items():
         wkey = f"run{i}_{kind}_{name}"
         if isinstance(default, tuple):
-            text = st.text_input(name, ", ".join(map(str, default)), key=wkey, help="Comma-separated steps.")
+            text = links.text(name, ", ".join(map(str, default)), key=wkey, help=t("playground.milestones_help"))
             try:
                 value = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
             except ValueError:
                 value = text  # the schedule's own check names the field and the allowed values
         elif isinstance(default, int):
-            value = int(st.number_input(name, min_value=0, value=default, step=1, key=wkey))
+            value = int(links.number(name, 0, 10**9, default, key=wkey, step=1, help=t("playground.schedule_param_help")))
         else:
-            value = float(st.number_input(name, min_value=0.0, value=float(default), key=wkey, format="%g"))
+            value = float(links.number(name, 0.0, 1e9, float(default), key=wkey, format="%g",
+                                       help=t("playground.schedule_param_help")))
         values.append((name, value))
     return tuple(values)
 
@@ -124,48 +125,50 @@ def schedule_params(i: int, kind: str) -> tuple:
 def run_controls(i: int, variant: str, steps: int) -> RunSpec:
     base = DEFAULT_RUNS[i] if i < len(DEFAULT_RUNS) else RunSpec(EXTRA_DEFAULTS[i - len(DEFAULT_RUNS)])
     names = optimizers.names()
-    name = st.selectbox("Optimizer", names, index=names.index(base.optimizer), key=f"run{i}_optimizer")
+    name = links.select(st.selectbox, t("playground.optimizer"), names, base.optimizer, key=f"run{i}_optimizer",
+                        format_func=lambda n: t(f"optimizer.{n}.title"), help=t(f"optimizer.{base.optimizer}.description"))
+    st.caption(t(f"optimizer.{name}.description"))
     defaults = {**C.hyperparameters(name), **dict(base.hyper if name == base.optimizer else ())}
     hyper = [(k, hyper_widget(f"run{i}", name, k, v)) for k, v in defaults.items() if k in C.PRIMARY]
-    with st.expander("More hyperparameters"):
+    with st.expander(t("playground.more_hyper")):
         hyper += [(k, hyper_widget(f"run{i}", name, k, v)) for k, v in defaults.items() if k not in C.PRIMARY]
-    with st.expander("Schedule and noise"):
+    with st.expander(t("playground.schedule_noise")):
         kinds = optimizers.schedule_names()
-        kind = st.selectbox("Schedule η_t", kinds, key=f"run{i}_schedule")
+        kind = links.select(st.selectbox, t("playground.schedule"), kinds, "constant", key=f"run{i}_schedule",
+                            help=t("playground.schedule_help"))
+        st.caption(t(f"schedule.{kind}.description"))
         sched = schedule_params(i, kind)
-        noise = st.slider("Gradient noise (std)", 0.0, 2.0, 0.0, 0.05, key=f"run{i}_noise",
-                          help="Gaussian noise added to each gradient, standing in for mini-batches.")
-        seed = int(st.number_input("Noise seed", 0, 2**31 - 1, 0, key=f"run{i}_seed"))
+        noise = links.slider(t("playground.noise"), 0.0, 2.0, 0.0, 0.05, key=f"run{i}_noise",
+                             help=t("playground.noise_help"))
+        seed = int(links.number(t("playground.seed"), 0, 2**31 - 1, 0, key=f"run{i}_seed",
+                                help=t("playground.seed_help")))
         spec = RunSpec(name, tuple(hyper), variant, kind, sched, float(noise), seed, slot=i)
         try:
             schedule = spec.build_schedule()
-            st.plotly_chart(eta_figure(repr(schedule), spec.lr, steps, schedule), config=CHART, key=f"eta_{i}")
+            st.plotly_chart(eta_figure(repr(schedule), lang(), spec.lr, steps, schedule), config=CHART, key=f"eta_{i}")
         except ValueError as exc:
             st.error(str(exc))
     return spec
 
 
 # ----------------------------------------------------------------- page
-st.title("Playground")
-st.markdown(
-    "Pick a surface and up to four optimizers, move the sliders, press **Play**. Every path is exactly what "
-    "the update rule θ<sub>t+1</sub> = θ<sub>t</sub> − (η<sub>t</sub>/σ<sub>t</sub>) ⊙ m<sub>t</sub> does — the "
-    "same numbers torch.optim gives. Click the map to start somewhere else.", unsafe_allow_html=True)
+st.title(t("playground.title"))
+st.markdown(t("playground.intro"), unsafe_allow_html=True)
 
 with st.sidebar:
     surface_name, surface_params = surface_controls()
     surface = surfaces.get(surface_name, **dict(surface_params))
-    steps = st.select_slider("Steps", C.STEP_OPTIONS, value=10_000, key="steps", format_func=lambda v: f"{v:,}")
+    steps = links.select(st.select_slider, t("playground.steps"), C.STEP_OPTIONS, 10_000, key="steps",
+                         format_func=lambda v: f"{v:,}", help=t("playground.steps_help"))
     start = start_controls(surface)
-    n_runs = st.number_input("Runs to compare", 1, MAX_RUNS, 2, key="n_runs")
-    variant = st.radio("Convention", ("torch", "lecture"), key="variant", horizontal=True,
-                       format_func={"torch": "PyTorch", "lecture": "Lecture"}.get,
-                       help="Where they differ (momentum, Adagrad, RMSProp): torch.optim's formulas or the "
-                            "lecture's. See each run's update rule below.")
-    three_d = st.toggle("3D view", False, key="three_d")
-    animate = st.toggle("Animation", True, key="animate")
-    log_steps = st.toggle("Log step axis", True, key="log_steps",
-                          help="Most of a run's story happens early; a log axis shows it.")
+    n_runs = links.number(t("playground.n_runs"), 1, MAX_RUNS, 2, key="n_runs", help=t("playground.n_runs_help"))
+    variant = links.select(st.radio, t("playground.convention"), ("torch", "lecture"), "torch", key="variant",
+                           horizontal=True, format_func=lambda v: t(f"playground.convention_{v}"),
+                           help=t("playground.convention_help"))
+    three_d = links.switch(st.toggle, t("playground.three_d"), False, key="three_d", help=t("playground.three_d_help"))
+    animate = links.switch(st.toggle, t("playground.animate"), True, key="animate", help=t("playground.animate_help"))
+    log_steps = links.switch(st.toggle, t("playground.log_steps"), True, key="log_steps",
+                             help=t("playground.log_steps_help"))
 
 specs = []
 for i, column in enumerate(st.columns(int(n_runs))):
@@ -175,58 +178,65 @@ for i, column in enumerate(st.columns(int(n_runs))):
             spec.build_optimizer()
             spec.build_schedule()
         except ValueError as exc:
-            st.error(f"Run {i + 1} is not drawn: {exc}")
+            st.error(t("playground.run_not_drawn", n=i + 1, error=exc))
             continue
         specs.append(spec)
 
 if not specs:
-    st.info("Fix the settings above to see the runs.")
+    st.info(t("playground.fix_settings"))
+    finish()
     st.stop()
 
+language = lang()
 view = View(surface_name, surface_params, start, int(steps), tuple(specs))
 key = repr(view)
-runs = simulate_view(key, view)
+runs = simulate_view(key, language, view)
 
 for run in runs:
     if run.diverged_at >= 0:
-        st.warning(f"**{run.label}** {run.divergence_note()}")
+        st.warning(f"**{run.label}** {run.divergence_note(language)}")
 
-st.plotly_chart(map_figure(key, three_d, animate, view), key="map", on_select="rerun",
+st.plotly_chart(map_figure(key, language, three_d, animate, view), key="map", on_select="rerun",
                 selection_mode=("points",), config=CHART)
-st.caption("★ minimum · ✕ saddle · ▲ maximum · ● start. Colours: log-spaced height above the lowest minimum.")
+st.caption(t("playground.map_caption"))
 
-st.subheader("Loss, gradient and step size")
-st.plotly_chart(diagnostics_figure(key, log_steps, view), config=CHART, key="diagnostics")
+st.subheader(t("playground.diagnostics"))
+st.plotly_chart(diagnostics_figure(key, language, log_steps, view), config=CHART, key="diagnostics")
 
-st.subheader("Step inspector")
-st.caption("At step t: the plain gradient step −(η_t/σ_t)⊙g_t, the previous move, and the move actually made "
-           "— with momentum the move is the previous move carried on plus the new gradient step.")
+st.subheader(t("playground.inspector"))
+st.caption(t("playground.inspector_caption"))
 c1, c2 = st.columns([1, 2])
-pick = c1.selectbox("Run", range(len(runs)), format_func=lambda k: runs[k].label, key="inspect_run")
+with c1:
+    pick = links.select(st.selectbox, t("playground.inspect_run"), range(len(runs)), 0, key="inspect_run",
+                        format_func=lambda k: runs[k].label, help=t("playground.inspect_run_help"))
 run = runs[pick]
 last = int(run.steps[run.last_good])
-step = c2.slider("Step t", 0, last, min(last, 1), key="inspect_step") if last > 0 else 0
+with c2:
+    step = links.slider(t("playground.inspect_step"), 0, last, min(last, 1), 1, key="inspect_step",
+                        help=t("playground.inspect_step_help")) if last > 0 else 0
 index = int(np.searchsorted(run.steps, min(step, last)))
 c1, c2 = st.columns([3, 2])
-c1.plotly_chart(inspector_figure(key, pick, index, view), config=CHART, key="inspector")
-c2.dataframe(step_table(run, index), hide_index=True, column_config={
+c1.plotly_chart(inspector_figure(key, language, pick, index, view), config=CHART, key="inspector")
+c2.dataframe(step_table(run, index, language), hide_index=True, column_config={
     c: st.column_config.NumberColumn(c, format="%.6g") for c in ("θ₁", "θ₂")})
 
-st.subheader("Where each run ended")
+st.subheader(t("playground.ended"))
 rows = []
 for run in runs:
     v = verdict(surface, run)
     end = run.path[run.last_good]
-    rows.append({"run": run.label, "end θ": f"({end[0]:.6g}, {end[1]:.6g})", "loss": f"{v['loss']:.6g}",
-                 "|∇L|": f"{v['grad_norm']:.3g}", "Hessian eigenvalues": ", ".join(f"{e:.4g}" for e in v["eigenvalues"]),
-                 "verdict": KIND_TEXT[v["kind"]],
-                 "escape along": ("(" + ", ".join(f"{c:.3f}" for c in v["escape_direction"]) + ")")
+    rows.append({t("playground.col_run"): run.label, t("playground.col_end"): f"({end[0]:.6g}, {end[1]:.6g})",
+                 "L": f"{v['loss']:.6g}", "|∇L|": f"{v['grad_norm']:.3g}",
+                 t("playground.col_eigen"): ", ".join(f"{e:.4g}" for e in v["eigenvalues"]),
+                 t("playground.col_verdict"): t(f"kind.{v['kind']}"),
+                 t("playground.col_escape"): ("(" + ", ".join(f"{c:.3f}" for c in v["escape_direction"]) + ")")
                  if "escape_direction" in v else ""})
 st.dataframe(rows, hide_index=True)
-st.caption(f"Critical when |∇L| ≤ {optimizers.critical.GRAD_TOL:g}; then the Hessian's eigenvalues decide "
-           "(a saddle escapes along the eigenvector of its negative eigenvalue).")
+st.caption(t("playground.critical_caption", tol=f"{optimizers.critical.GRAD_TOL:g}"))
 
-st.subheader("Update rules")
+st.subheader(t("playground.rules"))
 for run, spec in zip(runs, specs):
     st.markdown(f"**{run.label}**")
     st.latex(update_rule(spec.build_optimizer(), spec.build_schedule()))
+
+finish()

@@ -213,7 +213,9 @@ def test_table_rows(bowl):
     assert by_name["m_t"] == tuple(v["momentum"])
     assert by_name["η_t/σ_t"] == tuple(v["lr_eff"])
     assert by_name["η_t"] == (v["eta"], v["eta"])
-    assert by_name["move"] == tuple(v["move"])
+    assert (rows[-1]["θ₁"], rows[-1]["θ₂"]) == tuple(v["move"])  # the last row is the actual move
+    zh = step_table(run, 7, lang="zh-TW")
+    assert [r["θ₁"] for r in zh] == [r["θ₁"] for r in rows] and "量" in zh[0] and "實際的移動" in zh[-1]["量"]
     assert all(isinstance(r["θ₁"], float) for r in rows)
 
 

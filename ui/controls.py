@@ -1,7 +1,9 @@
-"""One widget per hyperparameter control (lab.controls holds what each offers)."""
+"""One widget per hyperparameter control (lab.controls holds what each offers), kept in the link."""
 import streamlit as st
 
 from lab import controls as C
+from ui import links
+from ui.i18n import t
 
 
 def hyper_widget(prefix: str, optimizer: str, key: str, default):
@@ -9,9 +11,10 @@ def hyper_widget(prefix: str, optimizer: str, key: str, default):
     switching optimizer starts from that optimizer's defaults."""
     ctl = C.CONTROLS[key]
     wkey = f"{prefix}_{optimizer}_{key}"
+    help_text = t(f"control.{key}.help")
     if ctl.kind == "bool":
-        return st.checkbox(ctl.label, bool(default), key=wkey, help=ctl.help)
+        return links.switch(st.checkbox, ctl.label, bool(default), key=wkey, help=help_text)
     if ctl.kind == "log":
-        return st.select_slider(ctl.label, ctl.options, value=C.nearest_option(ctl.options, default), key=wkey,
-                                format_func=lambda v: f"{v:g}", help=ctl.help)
-    return st.slider(ctl.label, ctl.lo, ctl.hi, float(default), ctl.step, key=wkey, help=ctl.help)
+        return links.select(st.select_slider, ctl.label, ctl.options, C.nearest_option(ctl.options, default),
+                            key=wkey, format_func=lambda v: f"{v:g}", help=help_text)
+    return links.slider(ctl.label, ctl.lo, ctl.hi, float(default), ctl.step, key=wkey, help=help_text)

@@ -1,0 +1,71 @@
+"""Playground links: a set-up survives set-up → query string → a new session; bad links get a note."""
+from __future__ import annotations
+
+import re
+
+from streamlit.testing.v1 import AppTest
+
+import i18n
+from tests.apptest_helpers import chart, ok
+
+PAGE = "../pages/playground.py"
+RAW_KEY = re.compile(r"^[a-z_]+(\.[a-z_0-9]+)+$")
+
+
+def session(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def widget_values(at) -> dict:
+    return {w.key: w.value for kind in ("selectbox", "select_slider", "slider", "number_input", "toggle", "radio",
+                                        "checkbox", "text_input") for w in at.get(kind) if w.key}
+
+
+def test_defaults_make_an_empty_query_string():
+    at = ok(session())
+    assert dict(at.query_params) == {}
+
+
+def test_a_set_up_round_trips_through_its_link():
+    at = session({"steps": "1000"})
+    at.selectbox(key="run0_optimizer").set_value("adam").run()
+    at.select_slider(key="run0_adam_lr").set_value(0.1).run()
+    at.number_input(key="n_runs").set_value(3).run()
+    at.radio(key="variant").set_value("lecture").run()
+    at.toggle(key="animate").set_value(False).run()
+    at.number_input(key="start_x_bowl").set_value(-1.25).run()
+    at.selectbox(key="run1_schedule").set_value("step").run()
+    ok(at)
+    link = {k: at.query_params[k] for k in at.query_params}
+    assert link["run0_optimizer"] == "adam" and link["run0_adam_lr"] == "0.1" and link["n_runs"] == "3"
+    assert link["start_x_bowl"] == "-1.25" and link["run1_schedule"] == "step" and link["animate"] == "0"
+
+    again = ok(session(link))
+    assert widget_values(again) == widget_values(at)
+    assert chart(again, "map")["data"] == chart(at, "map")["data"]  # the same runs, to the last digit
+    assert not again.warning
+
+
+def test_a_bad_link_falls_back_to_defaults_and_names_what_it_ignored():
+    at = ok(session({"steps": "7", "run0_optimizer": "sgd", "n_runs": "9", "bogus": "1", "start_x_bowl": "1e9",
+                     "run0_gd_lr": "0.01"}))
+    note = " ".join(w.value for w in at.warning)
+    for name in ("steps='7'", "run0_optimizer='sgd'", "n_runs='9'", "bogus='1'", "start_x_bowl='1e9'"):
+        assert name in note
+    assert at.select_slider(key="steps").value == 10_000 and at.number_input(key="n_runs").value == 2
+    assert at.selectbox(key="run0_optimizer").value == "gd" and at.number_input(key="start_x_bowl").value == -1.8
+
+
+def test_chinese_link_shows_chinese_and_no_raw_keys():
+    at = ok(session({"lang": "zh-TW", "steps": "1000"}))
+    zh = i18n.catalog("zh-TW")
+    assert at.title[0].value == zh["playground.title"]
+    assert zh["playground.surface"] in [w.label for w in at.selectbox]
+    texts = [e.value for kind in ("markdown", "caption", "title", "subheader", "warning") for e in at.get(kind)]
+    texts += [w.label for kind in ("selectbox", "select_slider", "slider", "number_input", "toggle", "radio")
+              for w in at.get(kind)]
+    assert [s for s in texts if isinstance(s, str) and RAW_KEY.match(s.strip())] == []
+    assert at.query_params["lang"] == "zh-TW"
