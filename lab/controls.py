@@ -19,7 +19,7 @@ def log_options(lo_exp: int, hi_exp: int, mantissas=(1, 2, 5)) -> tuple[float, .
     return tuple(float(f"{v:.12g}") for v in values)
 
 
-LR_OPTIONS = log_options(-8, 1)  # 1e-8 … 10
+LR_OPTIONS = log_options(-8, 1, (1, 2, 3, 5))  # 1e-8 … 10; 3e-k too: the lecture uses η = 0.03
 STEP_OPTIONS = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 
 

@@ -10,6 +10,7 @@ import optimizers
 import surfaces
 from figures.runs import PALETTE, RunView
 
+from . import controls as C
 from .controls import to_torch_names
 
 MAX_RUNS = 4
@@ -61,6 +62,62 @@ DEFAULT_RUNS = (
     RunSpec("gd", (("lr", 1e-2),), slot=0),
     RunSpec("adagrad", (("lr", 0.1),), slot=1),
 )
+EXTRA_DEFAULTS = ("momentum", "adam")  # runs 3 and 4 when added
+KAPPA_OPTIONS = C.log_options(1, 9, (1, 1.6, 2.5, 4, 6.3))
+DEFAULT_KAPPA = C.nearest_option(KAPPA_OPTIONS, 1.6e5)
+DEFAULT_STEPS = 10_000
+
+
+def base_run(i: int) -> RunSpec:
+    """Run ``i``'s defaults before any setting is touched."""
+    return DEFAULT_RUNS[i] if i < len(DEFAULT_RUNS) else RunSpec(EXTRA_DEFAULTS[i - len(DEFAULT_RUNS)], slot=i)
+
+
+def hyper_defaults(i: int, optimizer: str) -> dict:
+    """{control key: the value its widget starts at} for run ``i`` with ``optimizer``: torch's defaults,
+    the run's own defaults where it keeps its optimizer, log controls on their nearest stop."""
+    base = base_run(i)
+    values = {**C.hyperparameters(optimizer), **dict(base.hyper if optimizer == base.optimizer else ())}
+    ordered = [k for k in values if k in C.PRIMARY] + [k for k in values if k not in C.PRIMARY]
+    out = {}
+    for k in ordered:
+        ctl = C.CONTROLS[k]
+        v = values[k]
+        out[k] = bool(v) if ctl.kind == "bool" else C.nearest_option(ctl.options, v) if ctl.kind == "log" else float(v)
+    return out
+
+
+def _schedule_value(raw: str, default):
+    if isinstance(default, tuple):
+        return tuple(int(v) for v in raw.replace(" ", "").split(",") if v)
+    return int(float(raw)) if isinstance(default, int) else float(raw)
+
+
+def view_from_link(params: dict) -> View:
+    """The View a Playground link opens (query parameters as the page writes them; absent ones take the
+    page's defaults). Values are trusted here: the page itself checks a link's values against each
+    control's range and names what it cannot use."""
+    p = dict(params)
+    surface = p.get("surface", "bowl")
+    surface_params = ()
+    if surface == "bowl":
+        surface_params = (("angle", float(p.get("bowl_angle", 0))), ("kappa", float(p.get("bowl_kappa", DEFAULT_KAPPA))))
+    start = surfaces.get(surface, **dict(surface_params)).start
+    start = (float(p.get(f"start_x_{surface}", start[0])), float(p.get(f"start_y_{surface}", start[1])))
+    variant = p.get("variant", "torch")
+    runs = []
+    for i in range(int(p.get("n_runs", len(DEFAULT_RUNS)))):
+        name = p.get(f"run{i}_optimizer", base_run(i).optimizer)
+        hyper = []
+        for k, v in hyper_defaults(i, name).items():
+            raw = p.get(f"run{i}_{name}_{k}")
+            hyper.append((k, v if raw is None else raw in ("1", "true") if isinstance(v, bool) else float(raw)))
+        kind = p.get(f"run{i}_schedule", "constant")
+        sched = tuple((n, d if f"run{i}_{kind}_{n}" not in p else _schedule_value(p[f"run{i}_{kind}_{n}"], d))
+                      for n, d in C.schedule_defaults(kind).items())
+        runs.append(RunSpec(name, tuple(hyper), variant, kind, sched, float(p.get(f"run{i}_noise", 0.0)),
+                            int(p.get(f"run{i}_seed", 0)), slot=i))
+    return View(surface, surface_params, start, int(p.get("steps", DEFAULT_STEPS)), tuple(runs))
 
 
 def eta_series(spec: RunSpec, optimizer, steps: np.ndarray) -> np.ndarray:

@@ -12,7 +12,8 @@ from figures.map import path_map
 from figures.schedule_plot import schedule_figure
 from figures.surface3d import surface_3d
 from lab import controls as C
-from lab.playground import DEFAULT_RUNS, MAP_OPTIONS, MAX_RUNS, RunSpec, View, run_view, verdict
+from lab.playground import (DEFAULT_KAPPA, DEFAULT_STEPS, KAPPA_OPTIONS, MAP_OPTIONS, MAX_RUNS, RunSpec, View,
+                            base_run, hyper_defaults, run_view, verdict)
 from optimizers.latex import update_rule
 from ui import links
 from ui.controls import hyper_widget
@@ -21,8 +22,6 @@ from ui.page import finish, setup
 
 setup("playground")
 
-EXTRA_DEFAULTS = ("momentum", "adam")  # runs 3 and 4 when added
-KAPPA_OPTIONS = C.log_options(1, 9, (1, 1.6, 2.5, 4, 6.3))
 CHART = {"displaylogo": False}
 
 
@@ -66,7 +65,7 @@ def surface_controls():
     params = ()
     if name == "bowl":
         kappa = links.select(st.select_slider, t("playground.kappa"), KAPPA_OPTIONS,
-                             C.nearest_option(KAPPA_OPTIONS, 1.6e5), key="bowl_kappa",
+                             DEFAULT_KAPPA, key="bowl_kappa",
                              format_func=lambda v: f"{v:.3g}", help=t("playground.kappa_help"))
         angle = links.slider(t("playground.angle"), -90, 90, 0, 5, key="bowl_angle", help=t("playground.angle_help"))
         params = (("angle", float(angle)), ("kappa", float(kappa)))
@@ -123,12 +122,12 @@ def schedule_params(i: int, kind: str) -> tuple:
 
 
 def run_controls(i: int, variant: str, steps: int) -> RunSpec:
-    base = DEFAULT_RUNS[i] if i < len(DEFAULT_RUNS) else RunSpec(EXTRA_DEFAULTS[i - len(DEFAULT_RUNS)])
+    base = base_run(i)
     names = optimizers.names()
     name = links.select(st.selectbox, t("playground.optimizer"), names, base.optimizer, key=f"run{i}_optimizer",
-                        format_func=lambda n: t(f"optimizer.{n}.title"), help=t(f"optimizer.{base.optimizer}.description"))
+                        format_func=lambda n: t(f"optimizer.{n}.title"), help=t("playground_more.optimizer_help"))
     st.caption(t(f"optimizer.{name}.description"))
-    defaults = {**C.hyperparameters(name), **dict(base.hyper if name == base.optimizer else ())}
+    defaults = hyper_defaults(i, name)
     hyper = [(k, hyper_widget(f"run{i}", name, k, v)) for k, v in defaults.items() if k in C.PRIMARY]
     with st.expander(t("playground.more_hyper")):
         hyper += [(k, hyper_widget(f"run{i}", name, k, v)) for k, v in defaults.items() if k not in C.PRIMARY]
@@ -158,7 +157,7 @@ st.markdown(t("playground.intro"), unsafe_allow_html=True)
 with st.sidebar:
     surface_name, surface_params = surface_controls()
     surface = surfaces.get(surface_name, **dict(surface_params))
-    steps = links.select(st.select_slider, t("playground.steps"), C.STEP_OPTIONS, 10_000, key="steps",
+    steps = links.select(st.select_slider, t("playground.steps"), C.STEP_OPTIONS, DEFAULT_STEPS, key="steps",
                          format_func=lambda v: f"{v:,}", help=t("playground.steps_help"))
     start = start_controls(surface)
     n_runs = links.number(t("playground.n_runs"), 1, MAX_RUNS, 2, key="n_runs", help=t("playground.n_runs_help"))
