@@ -17,4 +17,4 @@ def hyper_widget(prefix: str, optimizer: str, key: str, default):
     if ctl.kind == "log":
         return links.select(st.select_slider, ctl.label, ctl.options, C.nearest_option(ctl.options, default),
                             key=wkey, format_func=lambda v: f"{v:g}", help=help_text)
-    return links.slider(ctl.label, ctl.lo, ctl.hi, float(default), ctl.step, key=wkey, help=help_text)
+    return links.slider(ctl.label, ctl.lo, ctl.hi, float(default), ctl.step, key=wkey, format="%.4g", help=help_text)

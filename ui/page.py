@@ -8,13 +8,12 @@ from ui.i18n import language_picker, t
 from ui.navigation import use_app_navigation
 
 PRESENT_KEY = "present"
-# Projectors: larger text, thicker paths and bigger markers in every Plotly chart.
+# Projectors: larger page text and thicker paths in every Plotly chart. CSS, so that cached figures stay
+# as they are; Plotly's own text keeps its size (a CSS font size would overlap its legends).
 PRESENTATION_CSS = """
 <style>
 html { font-size: 20px; }
-.js-plotly-plot .scatterlayer .js-line { stroke-width: 4px !important; }
-.js-plotly-plot .scatterlayer .point { transform: scale(1.6); transform-box: fill-box; transform-origin: center; }
-.js-plotly-plot .main-svg text { font-size: 17px !important; }
+.js-plotly-plot .scatterlayer .js-line { stroke-width: 3px !important; }
 </style>
 """
 
