@@ -17,6 +17,7 @@ from lab.playground import (DEFAULT_KAPPA, DEFAULT_STEPS, KAPPA_OPTIONS, MAP_OPT
 from optimizers.latex import update_rule
 from ui import links
 from ui.controls import hyper_widget
+from ui.exports import export_panel
 from ui.i18n import lang, t
 from ui.page import finish, setup
 
@@ -232,6 +233,11 @@ for run in runs:
                  if "escape_direction" in v else ""})
 st.dataframe(rows, hide_index=True)
 st.caption(t("playground.critical_caption", tol=f"{optimizers.critical.GRAD_TOL:g}"))
+
+st.subheader(t("playground_more.export"))
+export_panel(surface, runs, {t("playground_more.export_map"): map_figure(key, language, three_d, animate, view),
+                             t("playground_more.export_diagnostics"): diagnostics_figure(key, language, log_steps, view)},
+             key="export")
 
 st.subheader(t("playground.rules"))
 for run, spec in zip(runs, specs):
