@@ -31,8 +31,7 @@ class Control:
     options: tuple = ()
     lo: float = 0.0
     hi: float = 1.0
-    step: float = 0.01
-    help: str = ""
+    step: float = 0.01  # the help text of each control is in the catalogs (i18n/*.toml, table control.<key>)
 
     @property
     def label(self) -> str:
@@ -40,29 +39,19 @@ class Control:
 
 
 CONTROLS = {
-    "lr": Control("lr", "η", "log", LR_OPTIONS, help="Learning rate: the step size η before σ scales it."),
-    "momentum": Control("momentum", "λ", "linear", lo=0.0, hi=0.99, step=0.01,
-                        help="How much of the previous movement is kept (heavy ball; RMSprop's buffer)."),
-    "dampening": Control("dampening", "1−τ", "linear", lo=0.0, hi=0.99, step=0.01,
-                         help="torch.optim.SGD's dampening: new gradients enter the buffer times (1 − dampening)."),
-    "alpha": Control("alpha", "α", "linear", lo=0.0, hi=0.999, step=0.001,
-                     help="RMSProp: weight of the old σ² in the moving average."),
-    "beta1": Control("betas[0]", "β₁", "linear", lo=0.0, hi=0.999, step=0.001,
-                     help="Adam: weight of the old momentum in its moving average."),
-    "beta2": Control("betas[1]", "β₂", "linear", lo=0.0, hi=0.9999, step=0.0001,
-                     help="Adam: weight of the old squared gradients in σ's moving average."),
-    "eps": Control("eps", "ε", "log", log_options(-12, -1, (1,)),
-                   help="Added to σ so that a zero gradient history does not divide by zero."),
-    "weight_decay": Control("weight_decay", "λ_wd", "log", (0.0,) + log_options(-5, 0, (1, 3)),
-                            help="L2 penalty added to the gradient (AdamW: decoupled shrinking of θ)."),
-    "lr_decay": Control("lr_decay", "d", "log", (0.0,) + log_options(-5, 0, (1, 3)),
-                        help="Adagrad's own decay: η_t = η / (1 + (t − 1)·d)."),
-    "initial_accumulator_value": Control("initial_accumulator_value", "G₀", "log", (0.0,) + log_options(-4, 1, (1,)),
-                                         help="Adagrad's starting sum of squared gradients."),
-    "centered": Control("centered", "centered", "bool", help="RMSprop: divide by the gradient's std instead of RMS."),
-    "amsgrad": Control("amsgrad", "AMSGrad", "bool", help="Adam: use the largest σ² seen so far."),
-    "decoupled_weight_decay": Control("decoupled_weight_decay", "decoupled", "bool",
-                                      help="RAdam: weight decay as in AdamW."),
+    "lr": Control("lr", "η", "log", LR_OPTIONS),
+    "momentum": Control("momentum", "λ", "linear", lo=0.0, hi=0.99, step=0.01),
+    "dampening": Control("dampening", "1−τ", "linear", lo=0.0, hi=0.99, step=0.01),
+    "alpha": Control("alpha", "α", "linear", lo=0.0, hi=0.999, step=0.001),
+    "beta1": Control("betas[0]", "β₁", "linear", lo=0.0, hi=0.999, step=0.001),
+    "beta2": Control("betas[1]", "β₂", "linear", lo=0.0, hi=0.9999, step=0.0001),
+    "eps": Control("eps", "ε", "log", log_options(-12, -1, (1,))),
+    "weight_decay": Control("weight_decay", "λ_wd", "log", (0.0,) + log_options(-5, 0, (1, 3))),
+    "lr_decay": Control("lr_decay", "d", "log", (0.0,) + log_options(-5, 0, (1, 3))),
+    "initial_accumulator_value": Control("initial_accumulator_value", "G₀", "log", (0.0,) + log_options(-4, 1, (1,))),
+    "centered": Control("centered", "centered", "bool"),
+    "amsgrad": Control("amsgrad", "AMSGrad", "bool"),
+    "decoupled_weight_decay": Control("decoupled_weight_decay", "decoupled", "bool"),
 }
 
 

@@ -15,6 +15,13 @@ LITERAL_KEY = re.compile(r"""\b(?:t|text)\(\s*["']([a-z_0-9]+(?:\.[a-z_0-9]+)+)[
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
+class Anything:
+    """A field value that accepts any format spec ({n:,}, {seconds:.1f})."""
+
+    def __format__(self, spec):
+        return "x"
+
+
 def fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
@@ -31,7 +38,7 @@ def test_every_template_formats_with_the_same_fields_as_english(lang):
     en = i18n.catalog("en")
     for key, template in i18n.catalog(lang).items():
         assert fields(template) == fields(en[key]), key
-        i18n.text(key, lang, **{name: "x" for name in fields(template)})  # no stray braces
+        i18n.text(key, lang, **{name: Anything() for name in fields(template)})  # no stray braces
 
 
 def test_every_key_written_in_the_code_exists():
@@ -43,7 +50,7 @@ def test_every_key_written_in_the_code_exists():
 
 def test_chinese_catalog_is_chinese_and_english_is_not():
     zh, en = i18n.catalog("zh-TW"), i18n.catalog("en")
-    prose = [k for k, v in en.items() if len(v.split()) >= 4]  # sentences, not symbols or names
+    prose = [k for k, v in en.items() if len(re.findall(r"[A-Za-z]{3,}", v)) >= 4]  # sentences, not symbols
     untranslated = [k for k in prose if not HAN.search(zh[k])]
     assert untranslated == []
     assert [k for k, v in en.items() if HAN.search(v)] == []
@@ -61,3 +68,19 @@ def test_unknown_language_and_key_are_errors_not_fallbacks():
     with pytest.raises(KeyError):
         i18n.text("no.such.key", "en")
     assert i18n.valid("zh-TW") == "zh-TW" and i18n.valid("xx") == "en" and i18n.valid(None) == "en"
+
+
+def test_every_control_optimizer_schedule_and_surface_is_explained_in_every_language():
+    import optimizers
+    import surfaces
+    from lab import controls as C
+    from optimizers.latex import update_rule
+
+    for lang in i18n.LANGUAGES:
+        cat = i18n.catalog(lang)
+        assert all(cat[f"control.{k}.help"] for k in C.CONTROLS)
+        for name in optimizers.names():
+            assert cat[f"optimizer.{name}.title"] and len(cat[f"optimizer.{name}.description"]) > 15
+            assert "\\theta" in update_rule(optimizers.get(name))  # and its formula
+        assert all(len(cat[f"schedule.{k}.description"]) > 15 for k in optimizers.schedule_names())
+        assert all(cat[f"surface.{n}.title"] and cat[f"surface.{n}.description"] for n in surfaces.names())
