@@ -1,0 +1,1 @@
+"""Batch experiments with torch: timing per update and epoch, noisy mini-batch gradients, generalization."""
