@@ -36,7 +36,7 @@ def catalog(lang: str = DEFAULT) -> dict[str, str]:
         return _flatten(tomllib.load(handle))
 
 
-def text(key: str, lang: str = DEFAULT, **fields) -> str:
+def text(key: str, lang: str = DEFAULT, /, **fields) -> str:
     """The string for ``key`` in ``lang``, with ``fields`` filled in."""
     template = catalog(lang)[key]
     return template.format(**fields) if fields else template

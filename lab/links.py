@@ -13,6 +13,15 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 
+class LinkValueError(ValueError):
+    """A link's value a field cannot use. The message is English; ``rule`` and ``fields`` let a page
+    say the same in its own language (catalog key ``links.<rule>`` with those fields)."""
+
+    def __init__(self, key: str, raw: str, rule: str, message: str, **fields):
+        super().__init__(f"{key}={raw!r} is not {message}")
+        self.key, self.raw, self.rule, self.fields = key, raw, rule, fields
+
+
 @dataclass(frozen=True)
 class Field:
     key: str
@@ -53,7 +62,7 @@ def choice_field(key: str, options: list, default, format_func=None) -> Field:
                     and math.isclose(float(option), number, rel_tol=1e-12, abs_tol=0.0):
                 return option
         shown = ", ".join(texts[:12]) + (", …" if len(texts) > 12 else "")
-        raise ValueError(f"{key}={raw!r} is not one of the choices ({shown})")
+        raise LinkValueError(key, raw, "choices", f"one of the choices ({shown})", choices=shown)
 
     return Field(key, default, parse, lambda v: _option_text(v, format_func))
 
@@ -68,8 +77,8 @@ def number_field(key: str, lo, hi, default) -> Field:
         except ValueError:
             value = math.nan
         if not math.isfinite(value) or not lo <= value <= hi or (integer and value != int(value)):
-            kind = "an integer" if integer else "a number"
-            raise ValueError(f"{key}={raw!r} is not {kind} from {lo:g} to {hi:g}")
+            rule, kind = ("integer", "an integer") if integer else ("number", "a number")
+            raise LinkValueError(key, raw, rule, f"{kind} from {lo:g} to {hi:g}", lo=f"{lo:g}", hi=f"{hi:g}")
         return int(value) if integer else value
 
     return Field(key, default, parse, _number_text)
@@ -81,7 +90,7 @@ def bool_field(key: str, default: bool) -> Field:
             return True
         if raw.lower() in ("0", "false", "off", "no"):
             return False
-        raise ValueError(f"{key}={raw!r} is not on or off (1 or 0)")
+        raise LinkValueError(key, raw, "switch", "on or off (1 or 0)")
 
     return Field(key, bool(default), parse, lambda v: "1" if v else "0")
 
@@ -89,7 +98,8 @@ def bool_field(key: str, default: bool) -> Field:
 def text_field(key: str, default: str, max_length: int = 200) -> Field:
     def parse(raw: str) -> str:
         if len(raw) > max_length:
-            raise ValueError(f"{key} is {len(raw)} characters long; at most {max_length} are allowed")
+            raise LinkValueError(key, raw[:20] + "…", "length", f"at most {max_length} characters long",
+                                 n=max_length)
         return raw
 
     return Field(key, default, parse, str)
@@ -105,8 +115,6 @@ def many_field(key: str, options: list, default, format_func=None) -> Field:
     return Field(key, list(default), parse, lambda values: ",".join(single.format(v) for v in values))
 
 
-def unknown_note(key: str, raw: str) -> str:
-    return f"{key}={raw!r} is not a setting of this page"
 
 
 def query(fields: dict[str, Field], values) -> dict[str, str]:

@@ -15,7 +15,7 @@ def lang() -> str:
     return i18n.valid(st.session_state[KEY])
 
 
-def t(key: str, **fields) -> str:
+def t(key: str, /, **fields) -> str:
     """``key``'s text in the session's language."""
     return i18n.text(key, lang(), **fields)
 

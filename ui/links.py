@@ -38,8 +38,8 @@ def _register(field: L.Field) -> None:
     if raw is not None:
         try:
             st.session_state[field.key] = field.parse(raw)
-        except ValueError as exc:
-            state["notes"].append(str(exc))
+        except L.LinkValueError as exc:
+            state["notes"].append(t("links.bad", key=exc.key, raw=exc.raw, allowed=t(f"links.{exc.rule}", **exc.fields)))
     if field.key not in st.session_state:
         st.session_state[field.key] = field.default
 
@@ -82,7 +82,7 @@ def sync() -> None:
     """After the widgets: report what the link could not use, and write this view into the URL."""
     state = st.session_state[STATE]
     if not state["seeded"]:
-        state["notes"] += [L.unknown_note(k, v) for k, v in state["pending"].items()]
+        state["notes"] += [t("links.unknown", key=k, raw=v) for k, v in state["pending"].items()]
         state["pending"], state["seeded"] = {}, True
     if state["notes"]:
         st.session_state[STATE + "_note_box"].warning(t("links.ignored", items="; ".join(state["notes"])))
