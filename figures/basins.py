@@ -24,6 +24,8 @@ What the figure is made of:
 - ``mark``: a ring at the picked start (the one whose paths the page draws).
 - Nothing non-finite goes into the figure, except the NaN cells of the steps
   heatmap, which a heatmap leaves out (transparent: the grey shows through).
+- Every word on it comes from the catalogs (``i18n``, ``[basins.figure]`` and
+  the category names of ``lab.basins.category_name``) in ``lang``.
 """
 from __future__ import annotations
 
@@ -32,11 +34,13 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+import i18n
+from lab.basins import category_name
 from optimizers.validate import choice, integer
 
 MINIMUM_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
                   "#17becf", "#393b79", "#e6550d", "#31a354", "#843c39", "#7b4173", "#3182bd", "#fd8d3c")
-OTHER_COLORS = {
+OTHER_COLORS = {  # by category label (lab.basins.OTHER)
     "other minimum": "#5a5a5a",
     "saddle": "#7a7a7a",
     "maximum": "#999999",
@@ -45,7 +49,7 @@ OTHER_COLORS = {
     "still moving": "#e6e6e6",
     "diverged": "#262626",
 }
-CELLS_NAME = "cells"  # the hover/click traces are named "cells · <category>"
+CELLS_NAME = "cells"  # the hover/click traces are named "cells · <category>" (a name never shown)
 MAX_HOVER = 100  # hover/click markers per side at most
 HEIGHT = 460
 STEPS_COLORSCALE = "Viridis"
@@ -62,23 +66,19 @@ def category_color(label) -> str:
     return minimum_color(label) if isinstance(label, (int, np.integer)) else OTHER_COLORS[label]
 
 
-def _name(surface, label) -> str:
-    if isinstance(label, (int, np.integer)):
-        x, y = np.round(surface.minima[int(label)], 6) + 0.0  # no "1e-17", no "-0"
-        return f"minimum {int(label) + 1} ({x:.3g}, {y:.3g})"
-    return str(label)
-
-
 def _finite(values, cap: float = 1e300) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64)
     return np.clip(np.nan_to_num(v, nan=cap, posinf=cap, neginf=-cap), -cap, cap)
 
 
-def _hover_template(name: str, what: str) -> str:
-    tail = {"steps": "<br>settled by step %{customdata[3]:,.0f}",
-            "diverged": "<br>diverged at step %{customdata[3]:,.0f}",
+def _hover_template(name: str, what: str, lang: str) -> str:
+    def word(key):
+        return i18n.text(f"basins.figure.{key}", lang)
+
+    tail = {"steps": f"<br>{word('settled')} %{{customdata[3]:,.0f}}",
+            "diverged": f"<br>{word('diverged')} %{{customdata[3]:,.0f}}",
             "": ""}[what]
-    return (f"<b>{name}</b><br>start (%{{x:.4g}}, %{{y:.4g}})<br>end (%{{customdata[0]:.4g}}, "
+    return (f"<b>{name}</b><br>{word('start')} (%{{x:.4g}}, %{{y:.4g}})<br>{word('end')} (%{{customdata[0]:.4g}}, "
             f"%{{customdata[1]:.4g}})<br>L = %{{customdata[2]:.4g}}{tail}<extra></extra>")
 
 
@@ -99,12 +99,18 @@ def steps_range(*results) -> tuple[float, float] | None:
 
 
 def basin_figure(surface, result, *, by: str | None = None, height: int = HEIGHT, max_hover: int = MAX_HOVER,
-                 steps_scale: tuple[float, float] | None = None, mark: tuple[float, float] | None = None) -> go.Figure:
+                 steps_scale: tuple[float, float] | None = None, mark: tuple[float, float] | None = None,
+                 lang: str = "en") -> go.Figure:
     """The basin map of ``result`` (a BasinResult on ``surface``); ``by`` "end" or "steps" (default: the
     result's config); ``steps_scale`` (lowest, highest) steps of the colour scale (default: this map's;
     ``steps_range(a, b)`` gives two maps one scale). Traces: the category heatmap, the steps heatmap
     (``by="steps"``), the "cells · <category>" hover/click markers, the legend-only squares, and one star
-    per minimum; and, given ``mark`` = (x, y), a ring at that start ("picked start")."""
+    per minimum; and, given ``mark`` = (x, y), a ring at that start (named ``basins.figure.picked``).
+    ``lang``: the language of every word on it."""
+
+    def word(key, **fields):
+        return i18n.text(f"basins.figure.{key}", lang, **fields)
+
     by = choice("basin_figure", "by", result.config.by if by is None else by, ("end", "steps"))
     height = integer("basin_figure", "height", height, 100, 10_000)
     max_hover = integer("basin_figure", "max_hover", max_hover, 2, 400)
@@ -140,8 +146,8 @@ def basin_figure(surface, result, *, by: str | None = None, height: int = HEIGHT
         # NaN cells are left out of a heatmap (transparent): the grey category shows through
         data.append(dict(
             type="heatmap", x=result.xs, y=result.ys, z=logs.astype(np.float32), zmin=lo, zmax=hi,
-            colorscale=STEPS_COLORSCALE, hoverinfo="skip", name="steps needed",
-            colorbar=dict(title=dict(text="steps<br>needed", side="top"), tickvals=tickvals, ticktext=ticktext,
+            colorscale=STEPS_COLORSCALE, hoverinfo="skip", name=word("steps_needed"),
+            colorbar=dict(title=dict(text=word("colorbar"), side="top"), tickvals=tickvals, ticktext=ticktext,
                           thickness=12, len=0.9, x=1.01, xanchor="left"),
         ))
 
@@ -168,11 +174,11 @@ def basin_figure(surface, result, *, by: str | None = None, height: int = HEIGHT
                                   _finite(result.final_loss[i, j]), _finite(extra)]).astype(np.float32)
         data.append(dict(
             type="scatter", mode="markers", x=result.xs[j], y=result.ys[i],
-            name=f"{CELLS_NAME} · {_name(surface, label)}",
+            name=f"{CELLS_NAME} · {category_name(surface, label, lang)}",
             # plain invisible circles: a symbol, or selected/unselected styles, cost the browser about a third
             # more time per marker (10,000 markers take about 0.45 s to draw in headless chromium here)
             marker=dict(size=size, opacity=0), customdata=custom, showlegend=False,
-            hovertemplate=_hover_template(_name(surface, label), what),
+            hovertemplate=_hover_template(category_name(surface, label, lang), what, lang),
         ))
 
     # the legend: grey squares for the categories that are not minima …
@@ -181,7 +187,8 @@ def basin_figure(surface, result, *, by: str | None = None, height: int = HEIGHT
         if isinstance(label, (int, np.integer)):
             continue
         data.append(dict(
-            type="scatter", mode="markers", x=[None], y=[None], name=f"{label} · {share[c]:.1%}",
+            type="scatter", mode="markers", x=[None], y=[None],
+            name=f"{category_name(surface, label, lang)} · {share[c]:.1%}",
             marker=dict(symbol="square", size=12, color=OTHER_COLORS[label], line=dict(color="#808495", width=1)),
             hoverinfo="skip", legendrank=2000,
         ))
@@ -192,12 +199,13 @@ def basin_figure(surface, result, *, by: str | None = None, height: int = HEIGHT
         in_result = share.get(k, 0.0)
         data.append(dict(
             type="scatter", mode="markers", x=[round(float(mx), 6)], y=[round(float(my), 6)],
-            name=f"{_name(surface, k)} · {in_result:.1%}", showlegend=in_result > 0, legendrank=1000 + k,
+            name=f"{category_name(surface, k, lang)} · {in_result:.1%}", showlegend=in_result > 0,
+            legendrank=1000 + k,
             marker=dict(symbol="star", size=9 if crowd else 16, color=minimum_color(k),
                         line=dict(color="white", width=1 if crowd else 2)),
             customdata=[[float(_finite(surface.loss(np.array([mx, my]))))]],
-            hovertemplate=f"<b>minimum {k + 1}</b><br>(%{{x:.4g}}, %{{y:.4g}})<br>L = %{{customdata[0]:.4g}}"
-                          f"<br>{in_result:.1%} of the starts end here<extra></extra>",
+            hovertemplate=f"<b>{word('minimum', k=k + 1)}</b><br>(%{{x:.4g}}, %{{y:.4g}})"
+                          f"<br>L = %{{customdata[0]:.4g}}<br>{word('share', share=f'{in_result:.1%}')}<extra></extra>",
             unselected=_KEEP_OPAQUE,
         ))
 
@@ -206,9 +214,9 @@ def basin_figure(surface, result, *, by: str | None = None, height: int = HEIGHT
         if not (np.isfinite(mx) and np.isfinite(my)):
             raise ValueError(f"basin_figure: mark = {mark!r} must be a finite point (x, y)")
         data.append(dict(
-            type="scatter", mode="markers", x=[mx], y=[my], name="picked start", showlegend=False,
+            type="scatter", mode="markers", x=[mx], y=[my], name=word("picked"), showlegend=False,
             marker=dict(symbol="circle-open", size=14, color="white", line=dict(width=3)),
-            hovertemplate="picked start (%{x:.4g}, %{y:.4g})<extra></extra>", unselected=_KEEP_OPAQUE,
+            hovertemplate=word("picked") + " (%{x:.4g}, %{y:.4g})<extra></extra>", unselected=_KEEP_OPAQUE,
         ))
 
     layout = dict(
@@ -216,9 +224,9 @@ def basin_figure(surface, result, *, by: str | None = None, height: int = HEIGHT
         dragmode="zoom", hovermode="closest", clickmode="event+select",
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
         xaxis=dict(range=[x0, x1], autorange=False, showgrid=False, zeroline=False, constrain="domain",
-                   title=dict(text="start θ₁ (x)")),
+                   title=dict(text=word("x_axis"))),
         yaxis=dict(range=[y0, y1], autorange=False, showgrid=False, zeroline=False,
-                   title=dict(text="start θ₂ (y)")),
+                   title=dict(text=word("y_axis"))),
         legend=_LEGEND,
     )
     return go.Figure(dict(data=data, layout=layout), _validate=False)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+import i18n
+
 DECADES = 6.0  # colour range below the highest point, in decades of L − L_min
 COLORSCALE = "Viridis"  # dark floor, bright walls: readable on light and dark pages
 THUMB_HEIGHT = 260
@@ -83,8 +85,9 @@ def _points(points) -> np.ndarray:
     return P[np.isfinite(P).all(axis=1)]
 
 
-def _marker_trace(surface, points, *, name, symbol, size, color, crowd=MARKER_CROWD):
-    """Markers at ``points``; past ``crowd`` of them (Rastrigin's egg crate) small and faint."""
+def _marker_trace(surface, points, *, name, symbol, size, color, crowd=MARKER_CROWD, title=None):
+    """Markers at ``points``; past ``crowd`` of them (Rastrigin's egg crate) small and faint. ``name``
+    identifies the trace; ``title`` (default: the name) is what its hover label says."""
     P = _points(points)
     L = np.asarray(surface.loss(P), dtype=np.float64) if len(P) else np.zeros(0)
     L = np.where(np.isfinite(L), L, 0.0)
@@ -94,18 +97,24 @@ def _marker_trace(surface, points, *, name, symbol, size, color, crowd=MARKER_CR
         marker.update(size=max(4, size // 2), line=dict(color="black", width=0.5), opacity=0.75)
     return go.Scatter(
         x=P[:, 0], y=P[:, 1], mode="markers", name=name, marker=marker,
-        customdata=L, hovertemplate=f"{name}<br>(%{{x:.3g}}, %{{y:.3g}})<br>L = %{{customdata:.4g}}<extra></extra>",
+        customdata=L,
+        hovertemplate=f"{title or name}<br>(%{{x:.3g}}, %{{y:.3g}})<br>L = %{{customdata:.4g}}<extra></extra>",
     )
 
 
-def thumbnail(surface, n: int = 80) -> go.Figure:
+def thumbnail(surface, n: int = 80, lang: str = "en") -> go.Figure:
     """A small filled contour of ``surface`` on log-spaced levels, for the gallery.
 
     Traces, in order: the contour (``name="surface"``), then the minima
     (white stars), saddles (white x), maxima (white triangles) and the default
     start (red circle), each a marker trace named after what it marks. No
-    legend, no colour bar, small margins, fixed height.
+    legend, no colour bar, small margins, fixed height. The hover labels are
+    in ``lang`` (catalog table ``[home.thumb]``).
     """
+
+    def word(key):
+        return i18n.text(f"home.thumb.{key}", lang)
+
     xs, ys, Z = loss_grid(surface, n)
     H = log_height(Z, floor=_floor(surface, Z))
     # The deepest few grid points of a narrow valley floor would each get a band of their own
@@ -120,15 +129,15 @@ def thumbnail(surface, n: int = 80) -> go.Figure:
         colorscale=COLORSCALE, showscale=False, zmin=lo, zmax=hi,
         contours=dict(start=lo, end=hi, size=(hi - lo) / LEVELS, coloring="fill"),
         line=dict(width=0.5, color="rgba(0,0,0,0.35)"),
-        hovertemplate="(%{x:.3g}, %{y:.3g})<br>log₁₀(L − L_min) ≈ %{z:.2f}<extra></extra>",
+        hovertemplate=f"(%{{x:.3g}}, %{{y:.3g}})<br>{word('height')} ≈ %{{z:.2f}}<extra></extra>",
     ))
-    fig.add_trace(_marker_trace(surface, surface.minima, name="minima", symbol="star",
+    fig.add_trace(_marker_trace(surface, surface.minima, name="minima", title=word("minima"), symbol="star",
                                 size=12, color="white"))
-    fig.add_trace(_marker_trace(surface, surface.saddles, name="saddles", symbol="x",
+    fig.add_trace(_marker_trace(surface, surface.saddles, name="saddles", title=word("saddles"), symbol="x",
                                 size=9, color="white"))
-    fig.add_trace(_marker_trace(surface, surface.maxima, name="maxima", symbol="triangle-up",
+    fig.add_trace(_marker_trace(surface, surface.maxima, name="maxima", title=word("maxima"), symbol="triangle-up",
                                 size=9, color="white"))
-    fig.add_trace(_marker_trace(surface, [surface.start], name="start", symbol="circle",
+    fig.add_trace(_marker_trace(surface, [surface.start], name="start", title=word("start"), symbol="circle",
                                 size=10, color="#ff4b4b"))
     (x0, x1), (y0, y1) = surface.bounds
     fig.update_layout(

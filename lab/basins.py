@@ -18,6 +18,10 @@ trajectory, all in one ``optimizers.simulate`` call, and reads off:
 Paths are recorded every ``BasinResult.every`` steps (as often as
 ``RECORD_BYTES`` of records allow) plus the last ``outcomes.TAIL`` steps (what
 the labels need), so the steps needed are known to within ``every`` steps.
+
+The category labels above are identifiers; ``category_name(surface, label, lang)`` gives the
+words shown on screen, from the catalogs (``i18n``: the shared outcome names in ``[kind]``, the
+rest in ``[basins.category]``).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import i18n
 import optimizers
 import surfaces
 from figures.runs import PALETTE, RunView
@@ -47,6 +52,12 @@ MIN_TOL = 1e-2  # a converged end within this share of the window of a known min
 SETTLE_TOL = 1e-3  # "arrived": within this share of the window of the end point, for good
 OTHER = ("other minimum", "saddle", "maximum", "degenerate", "oscillating", "still moving", "diverged")
 _OUTCOME = {"oscillating": "oscillating", "still_moving": "still moving", "diverged": "diverged"}
+CATEGORY_KEYS = {  # label -> catalog key of its name on screen
+    "other minimum": "basins.category.other_minimum", "saddle": "kind.saddle", "maximum": "kind.maximum",
+    "degenerate": "basins.category.degenerate", "oscillating": "kind.oscillating",
+    "still moving": "kind.still_moving", "diverged": "kind.diverged",
+}
+LECTURE_RULES = ("momentum", "adagrad", "rmsprop")  # optimizers whose lecture variant differs from torch's
 
 
 @dataclass(frozen=True)
@@ -105,15 +116,20 @@ class BasinConfig:
     @property
     def label(self) -> str:
         """e.g. "momentum λ=0.9 η=0.01": η, the momentum λ, and any hyperparameter off torch's default."""
+        return self.describe()
+
+    def describe(self, lang: str = "en") -> str:
+        """``label`` in ``lang`` (only the word for the lecture's variant is translated)."""
         defaults = hyperparameters(self.optimizer)
         values = {**defaults, **dict(self.hyper)}
         symbols = {"momentum": "λ", "alpha": "α", "beta1": "β₁", "beta2": "β₂"}
         parts = [f"{symbols.get(k, k)}={v:g}" for k, v in values.items()
                  if k != "lr" and not isinstance(v, bool)
                  and (v != defaults[k] or (self.optimizer == "momentum" and k == "momentum"))]
-        variant = ", lecture" if self.variant == "lecture" and self.optimizer in ("momentum", "adagrad",
-                                                                                   "rmsprop") else ""
-        return " ".join([f"{self.optimizer}{variant}", *parts, f"η={self.lr:g}"])
+        name = self.optimizer
+        if self.variant == "lecture" and self.optimizer in LECTURE_RULES:
+            name = i18n.text("basins.lecture_variant", lang, optimizer=name)
+        return " ".join([name, *parts, f"η={self.lr:g}"])
 
     @property
     def run_key(self) -> str:
@@ -138,12 +154,12 @@ def labels_of(surface) -> tuple:
     return tuple(range(len(surface.minima))) + OTHER
 
 
-def category_name(surface, label) -> str:
-    """A category for people: "minimum 2 (3, 2)" or the label itself."""
+def category_name(surface, label, lang: str = "en") -> str:
+    """A category for people: "minimum 2 (3, 2)", "saddle point", …"""
     if isinstance(label, (int, np.integer)):
         x, y = np.round(surface.minima[int(label)], 6) + 0.0  # no "1e-17", no "-0"
-        return f"minimum {int(label) + 1} ({x:.3g}, {y:.3g})"
-    return str(label)
+        return i18n.text("basins.category.minimum", lang, k=int(label) + 1, x=f"{x:.3g}", y=f"{y:.3g}")
+    return i18n.text(CATEGORY_KEYS[str(label)], lang)
 
 
 def categorize(surface, traj) -> np.ndarray:
@@ -210,10 +226,10 @@ class BasinResult:
         """(row i, column j) of the cell whose centre is nearest to (x, y)."""
         return int(np.abs(self.ys - y).argmin()), int(np.abs(self.xs - x).argmin())
 
-    def cell(self, i: int, j: int) -> dict:
+    def cell(self, i: int, j: int, lang: str = "en") -> dict:
         label = self.labels[int(self.codes[i, j])]
         return {"start": self.start(i, j), "end": self.ends[i, j].copy(), "final_loss": float(self.final_loss[i, j]),
-                "category": label, "name": category_name(self.surface, label),
+                "category": label, "name": category_name(self.surface, label, lang),
                 "steps_needed": float(self.steps_needed[i, j]), "diverged_at": int(self.diverged_at[i, j])}
 
 
@@ -279,18 +295,19 @@ def run_category(surface, run: RunView):
     return labels_of(surface)[code]
 
 
-def pick_summary(surface, run: RunView) -> dict:
-    """What one run did, as the basin map would say it: its end, loss, category and steps needed."""
+def pick_summary(surface, run: RunView, lang: str = "en") -> dict:
+    """What one run did, as the basin map would say it: its end, loss, category and steps needed
+    (``steps_text`` in ``lang``)."""
     traj = run.trajectory
     label = run_category(surface, run)
     converged = label not in ("oscillating", "still moving", "diverged")
     needed = float(outcomes.settled_at(traj, SETTLE_TOL * surface.span)[0]) if converged else float("nan")
     if label == "diverged":
-        text = f"diverged at step {run.diverged_at:,}"
+        text = i18n.text("basins.diverged_at", lang, step=f"{run.diverged_at:,}")
     elif converged:
         text = f"{needed:,.0f}"
     else:
-        text = "not settled"
+        text = i18n.text("basins.not_settled", lang)
     end = np.where(np.abs(traj.final[0]) < 1e-12 * surface.span, 0.0, traj.final[0])  # no "3.5e-36" in a table
     return {"label": run.label, "end": end, "final_loss": float(traj.final_loss[0]),
             "category": label, "steps_needed": needed, "steps_text": text}

@@ -18,22 +18,27 @@ minimum, and what the run did (``optimizers.outcomes.label``):
 - **still moving**: none of these: it keeps going the same way, too slowly to
   arrive in T steps.
 
-No Streamlit here; the page (pages/sweep.py) is widgets around this module.
+No Streamlit here; the page (pages/sweep.py) is widgets around this module. Words shown on screen
+come from the catalogs (``i18n``, table ``[sweep]``) in the language passed as ``lang``; the CSV
+stays in English, so that a file reads the same whoever downloaded it.
 """
 from __future__ import annotations
 
 import io
 import math
+import re
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
+import i18n
 import optimizers
 import surfaces
 from optimizers import outcomes
 from optimizers.catalog import VARIANTS
 from optimizers.engine import Trajectory
+from optimizers.latex import update_rule
 from optimizers.validate import choice, integer
 
 from .results import ResultCache
@@ -47,34 +52,27 @@ MAX_RECORDED = 2_000  # recorded points per run (plus the tail): 200 runs × 2,0
 TAIL = outcomes.TAIL  # the last steps recorded one by one, to tell a bounce from a crawl
 
 LABELS = ("converged", "oscillating", "still_moving", "diverged")
-LABEL_TEXT = {"converged": "converged", "oscillating": "oscillating", "still_moving": "still moving (too slow)",
-              "diverged": "diverged"}
-NAMES = {"gd": "GD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "Adagrad", "rmsprop": "RMSProp",
-         "adam": "Adam", "adamw": "AdamW", "radam": "RAdam"}
+# Catalog keys of the labels: the shared outcome names, and the sweep's own for a crawl.
+LABEL_KEYS = {"converged": "kind.converged", "oscillating": "kind.oscillating",
+              "still_moving": "sweep.still_moving", "diverged": "kind.diverged"}
+LABEL_TEXT = {lab: i18n.text(key, "en") for lab, key in LABEL_KEYS.items()}  # the CSV's words
 STORY_RATES = (1e-2, 1e-7)  # the lecture's bowl: GD at 1e-2 bounces, at 1e-7 crawls
 
 
-def display_name(optimizer: str) -> str:
-    return NAMES.get(optimizer, optimizer)
+def label_text(label: str, lang: str = "en") -> str:
+    """What a run did, in words: "converged", "still moving (too slow)", …"""
+    return i18n.text(LABEL_KEYS[str(label)], lang)
 
 
-def label_definitions() -> dict[str, str]:
+def display_name(optimizer: str, lang: str = "en") -> str:
+    """The optimizer's short name for legends and tables: "GD", "Adagrad", …"""
+    return i18n.text(f"sweep.short.{optimizer}", lang)
+
+
+def label_definitions(lang: str = "en") -> dict[str, str]:
     """The four labels in words (markdown), with the thresholds the code uses."""
-    return {
-        "converged": (
-            "the end point θ_T is a critical point: the Newton step ‖H(θ_T)⁻¹∇L(θ_T)‖ — how far the local "
-            f"quadratic says the critical point is — is at most {outcomes.NEWTON_TOL:g} × the window's size "
-            f"(where the Hessian is singular: ‖∇L(θ_T)‖ ≤ {outcomes.GRAD_TOL:g}). A crawl along a flat floor, "
-            "far from the minimum, does not count."),
-        "oscillating": (
-            f"not converged, and in the last {TAIL} moves dᵢ = θᵢ₊₁ − θᵢ at least half of the consecutive pairs "
-            "reverse direction (dᵢ · dᵢ₊₁ < 0): bouncing between the walls without settling."),
-        "still_moving": (
-            "neither: the run keeps going the same way, too slowly to arrive within the steps given."),
-        "diverged": (
-            "the run left the surface's box (a million window sizes) or its gradient stopped being finite; "
-            "it is drawn at its last good point with ✕."),
-    }
+    fields = dict(newton_tol=f"{outcomes.NEWTON_TOL:g}", grad_tol=f"{outcomes.GRAD_TOL:g}", tail=TAIL)
+    return {lab: i18n.text(f"sweep.definition.{lab}", lang, **fields) for lab in LABELS}
 
 
 def _num(v) -> str:
@@ -185,6 +183,7 @@ class OptimizerSweep:
 
     @property
     def name(self) -> str:
+        """The short English name (the CSV's); ``display_name(optimizer, lang)`` on screen."""
         return display_name(self.optimizer)
 
     def index(self, rate: float) -> int:
@@ -261,12 +260,13 @@ def pick_options(result: SweepResult) -> list[str]:
     return [pick_key(s.optimizer, r) for s in result.runs for r in s.rates]
 
 
-def pick_text(result: SweepResult, key: str) -> str:
+def pick_text(result: SweepResult, key: str, lang: str = "en") -> str:
     """``"GD · η = 0.011 · oscillating"`` for a pick of this sweep."""
     optimizer, rate = parse_pick(key)
     sweep = result.of(optimizer)
     k = sweep.index(rate)
-    return f"{sweep.name} · η = {sweep.rates[k]:.3g} · {LABEL_TEXT[sweep.label[k]]}"
+    return i18n.text("sweep.pick", lang, name=display_name(optimizer, lang), rate=f"{sweep.rates[k]:.3g}",
+                     label=label_text(sweep.label[k], lang))
 
 
 def default_picks(result: SweepResult) -> list[str]:
@@ -368,17 +368,27 @@ def trace_picks(config: SweepConfig, keys) -> list[Trajectory]:
 COLUMNS = ("optimizer", "learning rate", "label", "final loss", "distance to nearest minimum", "diverged at step")
 
 
-def table(result: SweepResult) -> dict[str, list]:
-    """The results as columns (one row per run), for st.dataframe; "diverged at step" is text
-    ("12,345", or empty for a run that did not diverge)."""
-    cols = {c: [] for c in COLUMNS}
+COLUMN_KEYS = ("optimizer", "learning_rate", "label", "final_loss", "distance", "diverged_at")  # [sweep.column]
+
+
+def column_names(lang: str = "en") -> tuple[str, ...]:
+    """The table's column headings in ``lang`` (``COLUMNS`` in English)."""
+    return tuple(i18n.text(f"sweep.column.{k}", lang) for k in COLUMN_KEYS)
+
+
+def table(result: SweepResult, lang: str = "en") -> dict[str, list]:
+    """The results as columns (one row per run) headed in ``lang``, for st.dataframe; the last column
+    is text ("12,345", or empty for a run that did not diverge)."""
+    names = column_names(lang)
+    cols = {c: [] for c in names}
+    optimizer, rate, label, loss, distance, diverged = names
     for s in result.runs:
-        cols["optimizer"] += [s.name] * len(s.rates)
-        cols["learning rate"] += [float(r) for r in s.rates]
-        cols["label"] += [LABEL_TEXT[lab] for lab in s.label]
-        cols["final loss"] += [float(v) for v in s.final_loss]
-        cols["distance to nearest minimum"] += [float(v) for v in s.distance]
-        cols["diverged at step"] += [f"{int(d):,}" if d >= 0 else "" for d in s.diverged_at]
+        cols[optimizer] += [display_name(s.optimizer, lang)] * len(s.rates)
+        cols[rate] += [float(r) for r in s.rates]
+        cols[label] += [label_text(lab, lang) for lab in s.label]
+        cols[loss] += [float(v) for v in s.final_loss]
+        cols[distance] += [float(v) for v in s.distance]
+        cols[diverged] += [f"{int(d):,}" if d >= 0 else "" for d in s.diverged_at]
     return cols
 
 
@@ -404,3 +414,15 @@ def SweepCache(max_entries: int = 32, max_bytes: int = 128 * 2**20) -> ResultCac
     about 19 MB, the default 2 × 50 about 3 MB)."""
     return ResultCache(run_sweep, size=lambda r: sum(s.trajectory.path.nbytes for s in r.runs),
                        max_entries=max_entries, max_bytes=max_bytes)
+
+
+# ----------------------------------------------------------------- the update rules shown
+_SWEPT_NOTE = re.compile(r" \\\\\n& \\text\{[^{}]*\}(?=\n\\end\{aligned\})")
+
+
+def rule(config: SweepConfig, optimizer: str) -> str:
+    """``optimizer``'s update rule (LaTeX, ``optimizers.latex.update_rule``) as this sweep runs it: η shown
+    as the swept range (first … last). The engine's English note on that range is left out: the page
+    says it in its own language."""
+    opt = optimizers.get(optimizer, lr=config.rates(), variant=config.variant)
+    return _SWEPT_NOTE.sub("", update_rule(opt))

@@ -7,12 +7,13 @@ import optimizers
 from figures.map import path_map
 from figures.schedule_plot import schedule_figure
 from lab import controls as C
-from lab.schedules_demo import (DEMOS, HORIZONS, TITLES, WARMUP_TEXT, WARMUP_ZOOM, canonical, control,
-                                default_horizon, demo_runs, look_text, ordered_params, parse_steps,
-                                run_summary)
-from ui.navigation import use_app_navigation
+from lab.schedules_demo import (DEMOS, HORIZONS, WARMUP_ZOOM, canonical, control, default_horizon, demo_runs,
+                                description, look_text, ordered_params, param_help, parse_steps, run_summary, title)
+from ui import links
+from ui.i18n import lang, t
+from ui.page import finish, setup
 
-use_app_navigation()
+setup("schedules")
 
 PER_ROW = 2
 CHART = {"displaylogo": False}
@@ -20,91 +21,92 @@ CHART = {"displaylogo": False}
 
 # ----------------------------------------------------------------- cached core calls
 @st.cache_resource(show_spinner=False)
-def demo(key: str):
-    """A demo's map (both paths, no animation) and a summary row per run; built once per server."""
+def demo(key: str, language: str):
+    """A demo's map (both paths, no animation) and a summary row per run; built once per server and language."""
     chosen = next(d for d in DEMOS if d.key == key)
-    runs = demo_runs(chosen)
+    runs = demo_runs(chosen, lang=language)
     surface = chosen.build_surface()
-    return path_map(surface, runs, animate=False, height=480), [run_summary(surface, run) for run in runs]
+    figure = path_map(surface, runs, animate=False, height=480, lang=language)
+    return figure, [run_summary(surface, run, lang=language) for run in runs]
 
 
 # ----------------------------------------------------------------- widgets
 def param_widget(kind: str, name: str, default):
+    """The linked widget of one schedule parameter, labelled with torch's name."""
     ctl = control(kind, name)
     key = f"sched_{kind}_{name}"
-    label = f"{name}"
+    tip = param_help(kind, name, lang())
     if ctl.kind == "steps":
-        return parse_steps(st.text_input(label, ", ".join(map(str, default)), key=key, help=ctl.help))
+        return parse_steps(links.text(name, ", ".join(map(str, default)), key, help=tip))
     if ctl.kind == "options":
-        return st.select_slider(label, ctl.options, value=default, key=key, help=ctl.help)
+        return links.select(st.select_slider, name, ctl.options, default, key, help=tip)
     if ctl.kind == "int":
-        return st.slider(label, int(ctl.lo), int(ctl.hi), int(default), int(ctl.step), key=key, help=ctl.help)
-    return st.slider(label, float(ctl.lo), float(ctl.hi), float(default), float(ctl.step), key=key, help=ctl.help,
-                     format="%g")
+        return links.slider(name, int(ctl.lo), int(ctl.hi), int(default), int(ctl.step), key, help=tip)
+    return links.slider(name, float(ctl.lo), float(ctl.hi), float(default), float(ctl.step), key, help=tip,
+                        format="%g")
 
 
 def schedule_card(kind: str, lr: float) -> None:
-    st.markdown(f"#### {TITLES.get(kind, kind)}  `{kind}`")
-    st.caption(optimizers.schedule(kind).description)
+    st.markdown(f"#### {title(kind, lang())}  `{kind}`")
+    st.caption(description(kind, lang()))
     params = ordered_params(kind)
     values = {}
     for k, column in enumerate(st.columns(2) if params else ()):
         with column:
             for name, default in params[k::2]:
                 values[name] = canonical(kind, name, param_widget(kind, name, default))
-    horizon = st.select_slider("Updates shown", HORIZONS, value=default_horizon(kind), key=f"sched_{kind}_horizon",
-                               format_func=lambda v: f"{v:,}")
+    horizon = links.select(st.select_slider, t("schedules.horizon"), HORIZONS, default_horizon(kind),
+                           key=f"sched_{kind}_horizon", format_func=lambda v: f"{v:,}",
+                           help=t("schedules.horizon_help"))
     try:
         schedule = optimizers.schedule(kind, **values)
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(t("schedules.invalid", reason=exc))
         return
     st.latex(schedule.latex)
     zoom = WARMUP_ZOOM.get(kind)
     if zoom:
         left, right = st.columns(2)
         short = max(10, 2 * int(values[zoom]))
-        left.plotly_chart(schedule_figure(schedule, lr, short), config=CHART, key=f"eta_{kind}_zoom")
-        left.caption(f"The warm-up: updates 0 to {short:,}.")
-        right.plotly_chart(schedule_figure(schedule, lr, horizon), config=CHART, key=f"eta_{kind}")
-        right.caption(f"Updates 0 to {horizon:,}.")
+        left.plotly_chart(schedule_figure(schedule, lr, short, lang=lang()), config=CHART, key=f"eta_{kind}_zoom")
+        left.caption(t("schedules.zoom_caption", n=f"{short:,}"))
+        right.plotly_chart(schedule_figure(schedule, lr, horizon, lang=lang()), config=CHART, key=f"eta_{kind}")
+        right.caption(t("schedules.full_caption", n=f"{horizon:,}"))
     else:
-        st.plotly_chart(schedule_figure(schedule, lr, horizon), config=CHART, key=f"eta_{kind}")
+        st.plotly_chart(schedule_figure(schedule, lr, horizon, lang=lang()), config=CHART, key=f"eta_{kind}")
 
 
 # ----------------------------------------------------------------- page
-st.title("Learning-rate schedules")
-st.markdown(
-    "In θ<sub>t+1</sub> = θ<sub>t</sub> − (η<sub>t</sub>/σ<sub>t</sub>) ⊙ m<sub>t</sub> the step size "
-    "η<sub>t</sub> may change with the update t: **decay** takes big steps first and fine ones later; "
-    "**warm-up** starts small and rises. Every schedule the engine has is below, with its parameters on sliders "
-    "(torch's names and defaults); each plot shows η<sub>t</sub> over the updates. Below the gallery, two runs "
-    "where a schedule changes what happens.", unsafe_allow_html=True)
+st.title(t("schedules.title"))
+st.markdown(t("schedules.intro"), unsafe_allow_html=True)
 
 with st.sidebar:
-    lr = st.select_slider("Base rate η (lr)", C.LR_OPTIONS, value=1.0, key="sched_lr", format_func=lambda v: f"{v:g}",
-                          help="The schedules scale this rate (η = 1 shows the factor itself; the Transformer's "
-                               "paper uses η = 1).")
+    lr = links.select(st.select_slider, t("schedules.lr"), C.LR_OPTIONS, 1.0, key="sched_lr",
+                      format_func=lambda v: f"{v:g}", help=t("schedules.lr_help"))
 
-st.header("The gallery")
+st.header(t("schedules.gallery"))
 kinds = optimizers.schedule_names()
 for row in range(0, len(kinds), PER_ROW):
     for column, kind in zip(st.columns(PER_ROW, gap="medium"), kinds[row:row + PER_ROW]):
         with column, st.container(border=True):
             schedule_card(kind, float(lr))
 
-st.header("Why warm-up helps adaptive methods")
-st.markdown(WARMUP_TEXT)
+st.header(t("schedules.warmup_title"))
+st.markdown(t("schedules.warmup_text"))
 
-st.header("A schedule applied to a run")
+st.header(t("schedules.demos_title"))
+columns = {k: t(f"schedules.column.{k}") for k in ("run", "final_loss", "outcome", "end")}
 for chosen in DEMOS:
-    figure, rows = demo(chosen.key)
-    st.subheader(chosen.title)
-    st.markdown(look_text(chosen, rows))
+    figure, rows = demo(chosen.key, lang())
+    st.subheader(chosen.title(lang()))
+    st.markdown(look_text(chosen, rows, lang()))
     st.plotly_chart(figure, config=CHART, key=f"demo_{chosen.key}")
     st.dataframe([{
-        "run": row["label"], "final loss": f"{row['final_loss']:.4g}", "outcome": row["outcome"],
-        "end θ": f"({row['end'][0]:.4g}, {row['end'][1]:.4g})"} for row in rows], hide_index=True)
-    finals = " vs ".join(f"{row['final_loss']:.3g}" for row in rows)
-    st.caption(f"Final loss after {chosen.steps:,} steps from ({chosen.start[0]:g}, {chosen.start[1]:g}): {finals}. "
-               "Open the Playground to replay these runs step by step.")
+        columns["run"]: row["label"], columns["final_loss"]: f"{row['final_loss']:.4g}",
+        columns["outcome"]: row["outcome"],
+        columns["end"]: f"({row['end'][0]:.4g}, {row['end'][1]:.4g})"} for row in rows], hide_index=True)
+    finals = t("schedules.vs").join(f"{row['final_loss']:.3g}" for row in rows)
+    st.caption(t("schedules.demo_caption", steps=f"{chosen.steps:,}", x=f"{chosen.start[0]:g}",
+                 y=f"{chosen.start[1]:g}", finals=finals))
+
+finish()

@@ -9,12 +9,15 @@ from figures.map import path_map
 from figures.sweep import run_views, sweep_figure
 from lab import controls as C
 from lab import sweep as S
-from ui.navigation import use_app_navigation
+from ui import links
+from ui.i18n import lang, t
+from ui.page import finish, setup
 
-use_app_navigation()
+setup("sweep")
 
 CHART = {"displaylogo": False}
 DEFAULT_OPTIMIZERS = ["gd", "adagrad"]
+VARIANTS = ("torch", "lecture")
 
 
 # ----------------------------------------------------------------- cached core calls (small keys)
@@ -25,16 +28,16 @@ def sweep_cache() -> S.SweepCache:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def figure(key: str, picks: tuple, _result):
-    return sweep_figure(_result, picks)
+def figure(key: str, picks: tuple, language: str, _result):
+    return sweep_figure(_result, picks, lang=language)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def chosen_map(key: str, picks: tuple, _result):
+def chosen_map(key: str, picks: tuple, language: str, _result):
     """The chosen runs recorded at every step, drawn on the Playground's map (no animation)."""
     config = _result.config
-    return path_map(_result.surface, run_views(_result, picks, S.trace_picks(config, picks)), animate=False,
-                    click_grid=2)
+    views = run_views(_result, picks, S.trace_picks(config, picks), lang=language)
+    return path_map(_result.surface, views, animate=False, click_grid=2, lang=language)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -49,7 +52,8 @@ def compute(config: S.SweepConfig) -> S.SweepResult:
     if result is not None:
         return result
     work = len(config.optimizers) * config.n_rates * config.steps
-    text = f"Running {len(config.optimizers)} × {config.n_rates} runs of {config.steps:,} steps ({work:,} steps)…"
+    text = t("sweep.running", optimizers=len(config.optimizers), rates=config.n_rates, steps=f"{config.steps:,}",
+             work=f"{work:,}")
     bar = st.progress(0.0, text=text)
     try:
         result = cache.run(config, progress=lambda f: bar.progress(min(max(float(f), 0.0), 1.0), text=text))
@@ -88,75 +92,90 @@ def sync_picks(result: S.SweepResult) -> None:
     st.session_state["picks"] = picks
 
 
+def counts_text(result: S.SweepResult) -> str:
+    """"**GD**: 12 converged, 3 diverged; **Adagrad**: …" in the page's language."""
+    groups = []
+    for s in result.runs:
+        items = t("sweep.list_sep").join(t("sweep.count", n=n, label=S.label_text(lab, lang()))
+                                         for lab, n in s.count().items() if n)
+        groups.append(t("sweep.counts", name=S.display_name(s.optimizer, lang()), items=items))
+    return t("sweep.group_sep").join(groups)
+
+
+def update_rules(config: S.SweepConfig) -> None:
+    """Each swept optimizer: what it does in one line, and its update rule as this sweep runs it."""
+    for name in config.optimizers:
+        st.markdown(t("sweep.rule_item", title=t(f"optimizer.{name}.title"),
+                      description=t(f"optimizer.{name}.description")))
+        st.latex(S.rule(config, name))
+    st.caption(t("sweep.rule_note"))
+
+
 # ----------------------------------------------------------------- page
-st.title("Learning-rate sweep")
-st.markdown(
-    "One surface, one or more optimizers, many learning rates: every rate is a full run, and each run is "
-    "labelled by what it did — **converged**, **oscillating** (bouncing between the walls), **still moving** "
-    "(too slow to arrive) or **diverged**. On the lecture's bowl, plain gradient descent has no good rate: "
-    "η = 10⁻² bounces across the valley, η = 10⁻⁷ crawls along it and never arrives; Adagrad arrives. "
-    "Click a point (or pick rates below) to see those runs on the map.")
+st.title(t("sweep.title"))
+st.markdown(t("sweep.intro"))
 
 with st.sidebar:
-    surface_name = st.selectbox("Surface", surfaces.names(), format_func=lambda n: surfaces.get(n).title,
-                                key="surface", help="The lecture's four surfaces come first, then classic ones.")
-    chosen_optimizers = st.multiselect(
-        "Optimizers", optimizers.names(), default=DEFAULT_OPTIMIZERS, key="optimizers",
-        max_selections=S.MAX_OPTIMIZERS, format_func=S.display_name,
-        help=f"1 to {S.MAX_OPTIMIZERS}, drawn on the same axes; torch.optim's default hyperparameters.")
-    lr_min = st.select_slider("Smallest learning rate (lr_min)", C.LR_OPTIONS, value=1e-8, key="lr_min",
-                              format_func=lambda v: f"{v:g}")
-    lr_max = st.select_slider("Largest learning rate (lr_max)", C.LR_OPTIONS, value=1.0, key="lr_max",
-                              format_func=lambda v: f"{v:g}")
-    n_rates = st.slider("Number of rates (n_rates)", 2, S.MAX_RATES, 50, key="n_rates",
-                        help="Log-spaced from lr_min to lr_max, both included.")
-    steps = st.select_slider("Steps per run", C.STEP_OPTIONS, value=100_000, key="steps",
-                             format_func=lambda v: f"{v:,}")
-    variant = st.radio("Convention", ("torch", "lecture"), key="variant", horizontal=True,
-                       format_func={"torch": "PyTorch", "lecture": "Lecture"}.get,
-                       help="Where they differ (momentum, Adagrad, RMSProp): torch.optim's formulas or the lecture's.")
+    surface_name = links.select(st.selectbox, t("sweep.surface"), surfaces.names(), "bowl", key="surface",
+                                format_func=lambda n: t(f"surface.{n}.title"), help=t("sweep.surface_help"))
+    chosen_optimizers = links.multiselect(
+        t("sweep.optimizers"), optimizers.names(), DEFAULT_OPTIMIZERS, key="optimizers",
+        max_selections=S.MAX_OPTIMIZERS, format_func=lambda n: t(f"optimizer.{n}.title"),
+        help=t("sweep.optimizers_help", n=S.MAX_OPTIMIZERS))
+    lr_min = links.select(st.select_slider, t("sweep.lr_min"), C.LR_OPTIONS, 1e-8, key="lr_min",
+                          format_func=lambda v: f"{v:g}", help=t("sweep.lr_min_help"))
+    lr_max = links.select(st.select_slider, t("sweep.lr_max"), C.LR_OPTIONS, 1.0, key="lr_max",
+                          format_func=lambda v: f"{v:g}", help=t("sweep.lr_max_help"))
+    n_rates = links.slider(t("sweep.n_rates"), 2, S.MAX_RATES, 50, 1, key="n_rates", help=t("sweep.n_rates_help"))
+    steps = links.select(st.select_slider, t("sweep.steps"), C.STEP_OPTIONS, 100_000, key="steps",
+                         format_func=lambda v: f"{v:,}", help=t("sweep.steps_help"))
+    variant = links.select(st.radio, t("sweep.variant"), VARIANTS, "torch", key="variant", horizontal=True,
+                           format_func=lambda v: t(f"sweep.variant_{v}"), help=t("sweep.variant_help"))
 
 try:
     config = S.SweepConfig(surface=surface_name, optimizers=tuple(chosen_optimizers), lr_min=lr_min, lr_max=lr_max,
                            n_rates=n_rates, steps=steps, variant=variant)
 except ValueError as exc:
-    st.error(f"The sweep is not run: {exc}")
+    st.error(t("sweep.not_run", reason=exc))
+    finish()
     st.stop()
 
 result = compute(config)
 key = repr(config)
 sync_picks(result)
-picks = tuple(st.session_state["picks"])
 
-counts = "; ".join(f"**{s.name}**: " + ", ".join(f"{n} {S.LABEL_TEXT[lab]}" for lab, n in s.count().items() if n)
-                   for s in result.runs)
-st.caption(f"{len(result.runs)} × {config.n_rates} runs of {config.steps:,} steps on "
-           f"{result.surface.title.lower()}, computed in {result.seconds:.2f} s. {counts}.")
-st.plotly_chart(figure(key, picks, result), key="sweep_chart", on_select="rerun", selection_mode=("points",),
-                config=CHART)
+st.caption(t("sweep.summary", optimizers=len(result.runs), rates=config.n_rates, steps=f"{config.steps:,}",
+             seconds=f"{result.seconds:.2f}", counts=counts_text(result)))
+chart_slot = st.empty()  # filled once the chosen rates below are known (a link may set them)
 
-with st.expander("What the labels mean"):
-    st.markdown("\n".join(f"- **{S.LABEL_TEXT[lab]}**: {text}" for lab, text in S.label_definitions().items()))
-    st.caption(f"Read from the trajectory itself: the end point θ_T and the last {S.TAIL} steps, recorded one "
-               "by one (optimizers/outcomes.py).")
+with st.expander(t("sweep.labels_title")):
+    st.markdown("\n".join(t("sweep.definition_item", label=S.label_text(lab, lang()), text=text)
+                          for lab, text in S.label_definitions(lang()).items()))
+    st.caption(t("sweep.labels_caption", tail=S.TAIL))
+with st.expander(t("sweep.rules_title")):
+    update_rules(config)
 
-st.subheader("Chosen rates on the map")
-picks = tuple(st.multiselect("Chosen rates", S.pick_options(result), key="picks", max_selections=S.MAX_PICKS,
-                             format_func=lambda k: S.pick_text(result, k),
-                             help="Click a point on the chart above to add its run; up to four."))
+st.subheader(t("sweep.chosen_title"))
+picks = tuple(links.multiselect(t("sweep.picks"), S.pick_options(result), S.default_picks(result), key="picks",
+                                max_selections=S.MAX_PICKS, format_func=lambda k: S.pick_text(result, k, lang()),
+                                help=t("sweep.picks_help", n=S.MAX_PICKS)))
 st.session_state["_picks_kept"] = list(picks)  # survives a run that stops on an error
+chart_slot.plotly_chart(figure(key, picks, lang(), result), key="sweep_chart", on_select="rerun",
+                        selection_mode=("points",), config=CHART)
 if picks:
-    st.plotly_chart(chosen_map(key, picks, result), key="sweep_map", config=CHART)
-    st.caption("● start · ■ end · ✕ diverged · ★ minimum. Every step is recorded for these runs; the path "
-               "keeps each stretch's turning points, so a bounce stays a band.")
+    st.plotly_chart(chosen_map(key, picks, lang(), result), key="sweep_map", config=CHART)
+    st.caption(t("sweep.map_caption"))
 else:
-    st.info("Pick a rate above, or click a point on the chart, to see its path.")
+    st.info(t("sweep.no_picks"))
 
-st.subheader("All runs")
-st.dataframe(S.table(result), hide_index=True, column_config={
-    "learning rate": st.column_config.NumberColumn(format="%.3e"),
-    "final loss": st.column_config.NumberColumn(format="%.4e"),
-    "distance to nearest minimum": st.column_config.NumberColumn(format="%.4e"),
+st.subheader(t("sweep.table_title"))
+names = S.column_names(lang())
+st.dataframe(S.table(result, lang()), hide_index=True, column_config={
+    names[1]: st.column_config.NumberColumn(format="%.3e"),
+    names[3]: st.column_config.NumberColumn(format="%.4e"),
+    names[4]: st.column_config.NumberColumn(format="%.4e"),
 })
-st.download_button("Download CSV", csv_text(key, result), file_name=f"sweep-{config.surface}.csv",
-                   mime="text/csv", key="download")
+st.download_button(t("sweep.download"), csv_text(key, result), file_name=f"sweep-{config.surface}.csv",
+                   mime="text/csv", key="download", help=t("sweep.download_help"))
+
+finish()

@@ -33,3 +33,75 @@ def chart(at, key):
         if element.proto.id.endswith(f"-{key}"):
             return json.loads(element.proto.spec)
     raise AssertionError(f"no chart with key {key!r}")
+
+
+# ----------------------------------------------------------------- untranslated text
+KEY_PATTERN = r"^[a-z_]+(\.[a-z_0-9]+)+$"  # what a catalog key looks like: "sweep.title", "surface.bowl.title"
+
+
+def _strings(message):
+    """Every string in a protobuf message, nested messages included; a Plotly spec is opened up."""
+    for field, value in message.ListFields():
+        values = value if field.is_repeated else [value]
+        for v in values:
+            if isinstance(v, str):
+                if field.name == "spec" and v.startswith("{"):
+                    yield from _json_strings(json.loads(v))
+                else:
+                    yield v
+            elif hasattr(v, "ListFields"):
+                yield from _strings(v)
+
+
+def _json_strings(tree):
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            if k != "bdata":
+                yield from _json_strings(v)
+    elif isinstance(tree, list):
+        for v in tree:
+            yield from _json_strings(v)
+    elif isinstance(tree, str):
+        yield tree
+
+
+def _nodes(block):
+    yield block
+    for child in getattr(block, "children", {}).values():
+        yield from _nodes(child)
+
+
+def shown_strings(at):
+    """The text of every element in the main area and the sidebar: markdown, titles, captions, labels,
+    help tooltips, options, messages, table headings and cells, and the words in Plotly figures."""
+    out = []
+    for root in (at.main, at.sidebar):
+        for node in _nodes(root):
+            proto = getattr(node, "proto", None)
+            if proto is not None and hasattr(proto, "ListFields"):
+                out += list(_strings(proto))
+            if getattr(node, "type", "") == "arrow_data_frame":
+                frame = node.value
+                out += [str(c) for c in frame.columns]
+                out += [v for column in frame.columns for v in frame[column] if isinstance(v, str)]
+    return out
+
+
+def raw_keys(at, lang: str = "en"):
+    """Strings shown on the page that are catalog keys rather than text: a whole string that looks
+    like a key, or a word (split at spaces and markup) that is a key of the ``lang`` catalog."""
+    import re
+
+    import i18n
+
+    keys = set(i18n.catalog(lang))
+    found = []
+    for text in shown_strings(at):
+        if re.match(KEY_PATTERN, text.strip()):
+            found.append(text)
+            continue
+        for word in re.split(r"[\s<>*`'\"(),:;]+", text):
+            if word in keys:
+                found.append(text)
+                break
+    return found

@@ -311,3 +311,42 @@ def test_a_picked_start_is_marked(himmelblau_gd):
     assert not any(t["name"] == "picked start" for t in sent(basin_figure(r.surface, r))["data"])
     with pytest.raises(ValueError, match="mark"):
         basin_figure(r.surface, r, mark=(float("nan"), 0.0))
+
+
+# ----------------------------------------------------------------- words in the page's language
+def test_category_names_and_labels_follow_the_language():
+    from lab.basins import category_name
+
+    surface = surfaces.get("himmelblau")
+    assert category_name(surface, 1) == "minimum 2 (3, 2)"
+    assert category_name(surface, 1, "zh-TW") == "最小值 2 (3, 2)"
+    assert [category_name(surface, c, "zh-TW") for c in OTHER] == [
+        "其他最小值", "鞍點", "局部最大值", "退化的臨界點", "震盪", "還在移動", "發散"]
+    lecture = BasinConfig(optimizer="momentum", variant="lecture", hyper=(("lr", 0.01), ("momentum", 0.5)))
+    assert lecture.label == lecture.describe("en") == "momentum, lecture λ=0.5 η=0.01"
+    assert lecture.describe("zh-TW") == "momentum（課程版） λ=0.5 η=0.01"
+
+
+def test_figure_words_follow_the_language(valley_pair):
+    gd = valley_pair[0]
+    en = json.loads(basin_figure(gd.surface, gd, by="steps", mark=(1.0, 0.0)).to_json())
+    zh = json.loads(basin_figure(gd.surface, gd, by="steps", mark=(1.0, 0.0), lang="zh-TW").to_json())
+    assert zh["layout"]["xaxis"]["title"]["text"] == "起點 θ₁ (x)"
+    assert zh["data"][1]["colorbar"]["title"]["text"] == "所需<br>步數"
+    legend = [t["name"] for t in zh["data"] if t.get("showlegend", True) and not t["name"].startswith(CELLS_NAME)]
+    assert any(name.startswith("最小值 ") for name in legend)
+    hovers = [t["hovertemplate"] for t in zh["data"] if str(t.get("name", "")).startswith(CELLS_NAME)]
+    assert hovers and all("<br>起點 (" in h and "<br>終點 (" in h for h in hovers)
+    # the same data in either language
+    for a, b in zip(en["data"], zh["data"]):
+        assert {k: v for k, v in a.items() if k not in ("name", "hovertemplate", "colorbar")} == \
+               {k: v for k, v in b.items() if k not in ("name", "hovertemplate", "colorbar")}
+
+
+def test_pick_summary_words_follow_the_language():
+    wild = config("rosenbrock", "gd", lr=0.05, n=8, steps=500)
+    res = run_basins(wild)
+    i, j = map(int, np.argwhere(res.category == "diverged")[0])
+    (run,) = pick_runs([wild], res.start(i, j))
+    assert pick_summary(res.surface, run, "zh-TW")["steps_text"] == f"在第 {run.diverged_at:,} 步發散"
+    assert pick_summary(res.surface, run)["steps_text"] == f"diverged at step {run.diverged_at:,}"

@@ -9,7 +9,7 @@ import optimizers
 import surfaces
 from figures.basins import CELLS_NAME
 from lab.basins import BasinConfig, run_basins
-from tests.apptest_helpers import chart, decode, ok
+from tests.apptest_helpers import chart, decode, ok, raw_keys, shown_strings
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "basins.py")
 
@@ -92,25 +92,42 @@ def test_other_surfaces(name):
     assert heat(chart(at, "basin_map0")).size == 100
 
 
+def picked(x, y, surface="bumpy_valley"):
+    """Session state as a click on a cell at (x, y) leaves it: the start inputs of that surface."""
+    return {f"basin_x_{surface}": x, f"basin_y_{surface}": y}
+
+
 def test_a_picked_start_draws_both_paths_from_it():
     valley = surfaces.get("bumpy_valley")
-    at = ok(fresh(basin_pick=("bumpy_valley", 3.25, 0.45)))
+    at = ok(fresh(**picked(3.25, 0.45)))
     lines = [t for t in chart(at, "basin_paths")["data"] if t.get("mode") == "lines"]
     for line in lines:
         np.testing.assert_allclose([decode(line["x"])[0], decode(line["y"])[0]], [3.25, 0.45])
     ball = optimizers.simulate(valley, optimizers.get("momentum", lr=1e-2), (3.25, 0.45), 200, record=())
     rows = at.dataframe[0].value
     assert rows["end θ"][1] == f"({ball.final[0, 0]:.6g}, {ball.final[0, 1]:.6g})"
-    assert any("clicked cell" in c.value for c in at.caption)
-    # a pick from another surface is ignored
+    assert any("chosen start (3.25, 0.45)" in c.value for c in at.caption)
+    assert at.query_params["basin_x_bumpy_valley"] == "3.25"  # the start is in the link
+    # another surface has its own start
     at.selectbox(key="basin_surface").set_value("himmelblau").run()
     ok(at)
     lines = [t for t in chart(at, "basin_paths")["data"] if t.get("mode") == "lines"]
     np.testing.assert_allclose([decode(lines[0]["x"])[0], decode(lines[0]["y"])[0]], surfaces.get("himmelblau").start)
+    assert any("default start" in c.value for c in at.caption)
+
+
+def test_typing_a_start_moves_both_paths():
+    at = ok(fresh())
+    at.number_input(key="basin_x_bumpy_valley").set_value(-4.0).run()
+    ok(at)
+    lines = [t for t in chart(at, "basin_paths")["data"] if t.get("mode") == "lines"]
+    for line in lines:
+        np.testing.assert_allclose([decode(line["x"])[0], decode(line["y"])[0]],
+                                   [-4.0, surfaces.get("bumpy_valley").start[1]])
 
 
 def test_the_picked_start_is_marked_on_both_maps_and_default_start_resets_it():
-    at = ok(fresh(basin_pick=("bumpy_valley", 3.25, 0.45)))
+    at = ok(fresh(**picked(3.25, 0.45)))
     for key in ("basin_map0", "basin_map1"):
         (ring,) = [t for t in chart(at, key)["data"] if t.get("name") == "picked start"]
         assert ring["x"] == [3.25] and ring["y"] == [0.45]
@@ -119,4 +136,77 @@ def test_the_picked_start_is_marked_on_both_maps_and_default_start_resets_it():
     start = surfaces.get("bumpy_valley").start
     (ring,) = [t for t in chart(at, "basin_map0")["data"] if t.get("name") == "picked start"]
     np.testing.assert_allclose([ring["x"][0], ring["y"][0]], start)
-    assert "basin_pick" not in at.session_state
+    assert at.number_input(key="basin_x_bumpy_valley").value == start[0]
+    assert "basin_x_bumpy_valley" not in at.query_params
+
+
+# ----------------------------------------------------------------- links and languages
+def reopen(query, **extra):
+    """A new session opened with ``query`` as its link (plus ``extra`` parameters)."""
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in {**query, **extra}.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_a_link_reopens_the_same_view():
+    at = ok(fresh(n=10, steps=100))
+    at.selectbox(key="basin_surface").set_value("himmelblau")
+    at.select_slider(key="basin_lr").set_value(2e-3)
+    at.radio(key="basin_by").set_value("steps")
+    at.selectbox(key="basin1_optimizer").set_value("adam").run()
+    at.slider(key="basin1_adam_beta1").set_value(0.5)
+    at.number_input(key="basin_x_himmelblau").set_value(1.5).run()
+    ok(at)
+    link = dict(at.query_params)
+    assert link == {"basin_surface": "himmelblau", "basin_n": "10", "basin_steps": "100", "basin_lr": "0.002",
+                    "basin_by": "steps", "basin1_optimizer": "adam", "basin1_adam_beta1": "0.5",
+                    "basin_x_himmelblau": "1.5"}
+    other = ok(reopen(link))
+    assert not other.warning
+    assert other.slider(key="basin1_adam_beta1").value == 0.5
+    assert other.number_input(key="basin_x_himmelblau").value == 1.5
+    for key in ("basin_map0", "basin_map1", "basin_paths"):
+        mine, theirs = chart(at, key), chart(other, key)
+        assert [t.get("name") for t in mine["data"]] == [t.get("name") for t in theirs["data"]]
+    for key in ("basin_map0", "basin_map1"):
+        np.testing.assert_array_equal(heat(chart(other, key)), heat(chart(at, key)))
+        np.testing.assert_array_equal(heat(chart(other, key), 1), heat(chart(at, key), 1))  # steps needed
+    assert list(other.dataframe[0].value["end θ"]) == list(at.dataframe[0].value["end θ"])
+
+
+def test_a_bad_link_is_reported_and_the_defaults_apply():
+    at = ok(reopen({"basin_n": "7", "basin_steps": "100", "basin_lr": "abc", "basin0_optimizer": "sgd",
+                    "basin_x_bumpy_valley": "1e9", "zoom": "2"}))
+    (note,) = [w.value for w in at.warning]
+    for part in ("basin_n='7' is not one of the choices", "basin_lr='abc'", "basin0_optimizer='sgd'",
+                 "basin_x_bumpy_valley='1e9' is not a number from", "zoom='2' is not a setting of this page"):
+        assert part in note
+    assert at.select_slider(key="basin_n").value == 100 and at.select_slider(key="basin_lr").value == 1e-2
+    assert at.selectbox(key="basin0_optimizer").value == "gd"
+    assert at.number_input(key="basin_x_bumpy_valley").value == surfaces.get("bumpy_valley").start[0]
+
+
+def test_the_page_in_chinese():
+    at = ok(fresh(n=10, steps=100, basin_variant="lecture"))
+    at.query_params["lang"] = "zh-TW"
+    at = ok(reopen(dict(at.query_params)))
+    assert [t.value for t in at.title] == ["吸引盆地"]
+    assert not raw_keys(at, "zh-TW")
+    labels = " ".join(m.value for m in at.markdown)
+    assert "momentum（課程版） λ=0.9 η=0.01" in labels
+    spec = chart(at, "basin_map0")
+    assert spec["layout"]["xaxis"]["title"]["text"] == "起點 θ₁ (x)"
+    assert any(t.get("name", "").startswith("最小值 ") for t in spec["data"])
+    assert list(at.dataframe[0].value.columns) == ["軌跡", "終點 θ", "結果", "最終 loss", "所需步數"]
+    assert "最小值" in [t.get("name") for t in chart(at, "basin_paths")["data"]]  # the map's own words too
+
+
+def test_no_raw_keys_in_english_and_each_panel_shows_its_rule():
+    at = ok(fresh(n=10, steps=100))
+    assert not raw_keys(at)
+    latex = [m.value for m in at.latex]
+    assert len(latex) == 2  # the rule each panel runs, with its values
+    assert r"m^{t} &= g^{t}" in latex[0] and r"\eta^{t} &= \eta = 0.01" in latex[0]
+    assert r"m^{t} &= 0.9\, m^{t-1} + g^{t}" in latex[1]
+    assert any("Gradient descent" in s for s in shown_strings(at))  # the optimizer's title, not its code name

@@ -1,5 +1,6 @@
 """The Basins and Schedules pages in a real browser: charts drawn, hover and click work, a setting changes them."""
 import re
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -48,14 +49,17 @@ def test_basins_page(page, app_server):
     before_path = paths.locator("g.scatterlayer g.trace path.js-line").first.get_attribute("d")
     page.mouse.click(x, y)
     settle(page)
-    expect(page.get_by_text("clicked cell's start")).to_be_visible()
+    expect(page.get_by_text("from the chosen start")).to_be_visible()
     expect(paths.locator("g.scatterlayer g.trace path.js-line").first).not_to_have_attribute("d", before_path)
-    caption = page.get_by_text("clicked cell's start").text_content()
+    caption = page.get_by_text("from the chosen start").text_content()
     sx, sy = (float(v) for v in started.split(","))
     cx, cy = (float(v) for v in caption.split("start (")[1].split(")")[0].split(","))
     assert abs(sx - cx) < 1e-3 * max(1, abs(sx)) and abs(sy - cy) < 1e-3 * max(1, abs(sy)), (started, caption)
     ended = page.get_by_test_id("stDataFrame")
     expect(ended).to_be_visible()
+    link = parse_qs(urlparse(page.url).query)  # the clicked start is in the link
+    assert float(link["basin_x_bumpy_valley"][0]) == pytest.approx(cx, rel=1e-3)
+    assert float(link["basin_y_bumpy_valley"][0]) == pytest.approx(cy, rel=1e-3, abs=1e-3)
 
     # change one setting: the learning rate one stop up changes where momentum's starts end
     right_image = maps.nth(1).locator("g.heatmaplayer image").first

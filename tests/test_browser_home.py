@@ -41,3 +41,22 @@ def test_home_page_draws_every_surface(page, app_server):
     expect(page.get_by_test_id("stException")).to_have_count(0)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
+
+
+def test_home_page_in_chinese(page, app_server):
+    """The language switch in the sidebar turns the page Chinese and keeps the choice in the link."""
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(app_server)
+    expect(page.locator("h2", has_text="The surfaces")).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_text("繁體中文").click()
+    expect(page.locator("h2", has_text="誤差曲面")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text("狹長的碗")).to_be_visible()
+    assert "lang=zh-TW" in page.url
+    expect(page.locator(".js-plotly-plot")).to_have_count(len(surfaces.names()), timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "home-zh-TW.png"), full_page=False)

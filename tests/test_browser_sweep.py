@@ -1,4 +1,6 @@
-"""The learning-rate sweep in a real browser: chart and map drawn, a setting redraws, a click adds a path."""
+"""The learning-rate sweep in a real browser: chart and map drawn, a setting redraws, a click adds a path;
+a link keeps the view and the language."""
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -59,3 +61,34 @@ def test_sweep_main_path(page, app_server):
     page.set_viewport_size({"width": 1400, "height": 2700})
     page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "sweep.png"), full_page=True)
+
+
+def test_sweep_link_and_chinese(page, app_server):
+    """A changed setting is written into the address bar; that link, opened in Chinese, shows the same view."""
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(f"{app_server}/sweep?steps=1000&n_rates=9")
+    expect(sweep_chart(page)).to_be_visible()
+    settle(page)
+    slider = page.get_by_role("slider", name="Number of rates (n_rates)")
+    slider.focus()
+    slider.press("ArrowLeft")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('n_rates') === '8'")
+    settle(page)
+    link = parse_qs(urlparse(page.url).query)
+    assert link["n_rates"] == ["8"] and link["steps"] == ["1000"]
+
+    page.goto(page.url + "&lang=zh-TW")
+    expect(page.locator("h1", has_text="學習率掃描")).to_be_visible()
+    chart = page.locator(".js-plotly-plot", has_text="最終 loss 比最低的最小值高出多少").first
+    expect(chart).to_be_visible()
+    expect(chart.locator("g.scatterlayer g.trace").first.locator("path.point")).to_have_count(8)
+    expect(page.get_by_role("slider", name="學習率個數（n_rates）")).to_have_attribute("aria-valuetext", "8")
+    settle(page)
+    assert page.get_by_test_id("stException").count() == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.mouse.move(5, 5)
+    page.screenshot(path=str(ARTIFACTS / "sweep-zh-TW.png"), full_page=False)

@@ -53,9 +53,9 @@ def test_a_set_up_round_trips_through_its_link():
 
 def test_a_bad_link_falls_back_to_defaults_and_names_what_it_ignored():
     at = ok(session({"steps": "7", "run0_optimizer": "sgd", "n_runs": "9", "bogus": "1", "start_x_bowl": "1e9",
-                     "run0_gd_lr": "0.01"}))
+                     "run0_gd_lr": "0.01", "lang": "fr"}))
     note = " ".join(w.value for w in at.warning)
-    for name in ("steps='7'", "run0_optimizer='sgd'", "n_runs='9'", "bogus='1'", "start_x_bowl='1e9'"):
+    for name in ("steps='7'", "run0_optimizer='sgd'", "n_runs='9'", "bogus='1'", "start_x_bowl='1e9'", "lang='fr'"):
         assert name in note
     assert at.select_slider(key="steps").value == 10_000 and at.number_input(key="n_runs").value == 2
     assert at.selectbox(key="run0_optimizer").value == "gd" and at.number_input(key="start_x_bowl").value == -1.8

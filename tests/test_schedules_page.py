@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import i18n
 import optimizers
-from lab.schedules_demo import ADAGRAD_DECAY, ADAM_WARMUP, control
-from tests.apptest_helpers import chart, decode, ok
+from lab.schedules_demo import ADAGRAD_DECAY, ADAM_WARMUP, control, param_help, title
+from tests.apptest_helpers import chart, decode, ok, raw_keys
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "schedules.py")
 
@@ -95,11 +96,11 @@ def test_warm_up_explanation_and_radam_pointer(page):
 def test_demos_draw_both_paths_and_say_what_happened(page, demo, labels):
     spec = chart(page, f"demo_{demo.key}")
     lines = [t for t in spec["data"] if t.get("mode") == "lines"]
-    assert [t["name"] for t in lines] == [run.label for run in demo.runs]
+    assert [t["name"] for t in lines] == [run.label() for run in demo.runs]
     for line in lines:
         np.testing.assert_allclose([decode(line["x"])[0], decode(line["y"])[0]], demo.start)
     assert not spec.get("frames")  # no animation
-    rows = next(d.value for d in page.dataframe if list(d.value["run"]) == [r.label for r in demo.runs])
+    rows = next(d.value for d in page.dataframe if list(d.value["run"]) == [r.label() for r in demo.runs])
     assert tuple(rows["outcome"]) == labels
     finals = rows["final loss"].astype(float)
     assert finals[0] > 0.1 and finals[1] < 1e-6  # the schedule turns a bad end into a good one
@@ -109,3 +110,83 @@ def test_the_demo_story_numbers(page):
     text = " ".join(m.value for m in page.markdown)
     assert "at step 346 one step of 0.67" in text  # Adagrad's burst
     assert "out of the window at step 1,031" in text  # Adam without warm-up
+
+
+# ----------------------------------------------------------------- links and languages
+def reopen(query, **extra):
+    """A new session opened with ``query`` as its link (plus ``extra`` parameters)."""
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in {**query, **extra}.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_a_link_reopens_the_same_view():
+    at = ok(fresh())
+    at.select_slider(key="sched_lr").set_value(0.1)
+    at.slider(key="sched_step_gamma").set_value(0.5)
+    at.text_input(key="sched_multistep_milestones").set_value("100, 250")
+    at.select_slider(key="sched_transformer_d_model").set_value(256)
+    at.select_slider(key="sched_cosine_horizon").set_value(5_000).run()
+    ok(at)
+    link = dict(at.query_params)
+    assert link == {"sched_lr": "0.1", "sched_step_gamma": "0.5", "sched_multistep_milestones": "100, 250",
+                    "sched_transformer_d_model": "256", "sched_cosine_horizon": "5000"}
+    other = ok(reopen(link))
+    assert not other.warning
+    for kind in optimizers.schedule_names():
+        t, eta = curve(chart(other, f"eta_{kind}"))
+        np.testing.assert_array_equal(t, curve(chart(at, f"eta_{kind}"))[0])
+        np.testing.assert_array_equal(eta, curve(chart(at, f"eta_{kind}"))[1])
+    t, eta = curve(chart(other, "eta_multistep"))
+    np.testing.assert_allclose(eta, optimizers.schedule("multistep", milestones=(100, 250))(t, 0.1), rtol=1e-12)
+    assert t.max() == 1_500 and curve(chart(other, "eta_cosine"))[0].max() == 5_000
+
+
+def test_a_bad_link_is_reported_and_the_defaults_apply():
+    at = ok(reopen({"sched_step_gamma": "7", "sched_transformer_d_model": "100", "sched_lr": "0.5", "x": "1"}))
+    (note,) = [w.value for w in at.warning]
+    for part in ("sched_step_gamma='7' is not a number from 0.01 to 0.99", "sched_transformer_d_model='100'",
+                 "x='1' is not a setting of this page"):
+        assert part in note
+    assert at.slider(key="sched_step_gamma").value == pytest.approx(0.1)
+    assert at.select_slider(key="sched_lr").value == 0.5  # the good value is kept
+    t, eta = curve(chart(at, "eta_step"))
+    np.testing.assert_allclose(eta, optimizers.schedule("step")(t, 0.5), rtol=1e-12)
+
+
+def test_the_page_in_chinese():
+    at = ok(reopen({}, lang="zh-TW"))
+    assert [t.value for t in at.title] == ["學習率排程"]
+    assert not raw_keys(at, "zh-TW")
+    assert any(m.value.startswith("#### 階梯式衰減") for m in at.markdown)
+    assert any(i18n.text("schedule.cosine.description", "zh-TW") in c.value for c in at.caption)
+    assert any("在第 346 步一步就走了 0.67" in m.value for m in at.markdown)  # the story, its numbers filled in
+    spec = chart(at, "demo_adagrad_decay")
+    assert [t["name"] for t in spec["data"] if t.get("mode") == "lines"] == [
+        "Adagrad（課程版），η = 0.1 固定", "Adagrad（課程版），η_t = 0.1/√(t+1)"]
+    assert "最小值" in [t.get("name") for t in spec["data"]]  # the map's own words too
+    rows = next(d.value for d in at.dataframe if "軌跡" in d.value.columns)
+    assert tuple(rows["結果"]) == ("震盪", "收斂")
+    assert at.slider(key="sched_step_gamma").help == i18n.text("schedules.param.gamma", "zh-TW")
+
+
+def test_no_raw_keys_in_english_and_every_parameter_has_help(page):
+    assert not raw_keys(page)
+    for kind in optimizers.schedule_names():
+        for name, _ in optimizers.schedule(kind).params:
+            key = f"sched_{kind}_{name}"
+            widget = next(w for kinds in (page.slider, page.select_slider, page.text_input) for w in kinds
+                          if w.key == key)
+            assert widget.help == param_help(kind, name)
+
+
+def test_figure_and_demo_words_follow_the_language():
+    from figures.schedule_plot import schedule_figure
+
+    fig = schedule_figure(optimizers.schedule("cosine"), [0.1, 0.2], 100, lang="zh-TW")
+    assert fig.layout.yaxis.title.text == "η_t（lr = 0.1，2 個掃描值中的第一個）"
+    assert schedule_figure(optimizers.schedule("cosine"), [0.1, 0.2], 100).layout.yaxis.title.text == \
+        "η_t (lr = 0.1, first of 2 swept)"
+    assert title("resnet", "zh-TW") == "ResNet 的暖身（He 等人）"
+    assert [run.label("zh-TW") for run in ADAM_WARMUP.runs] == ["Adam η = 0.3，不暖身", "Adam η = 0.3，暖身 100 步"]

@@ -278,3 +278,41 @@ def test_the_cache_computes_once_and_stays_within_its_budget():
     small.run(config)
     small.run(SweepConfig(optimizers=("adam",), n_rates=4, steps=100))
     assert len(small) == 1 and small.get(config) is None
+
+
+# ----------------------------------------------------------------- words in the page's language
+def test_every_shown_word_follows_the_language(bowl_story):
+    picks = S.default_picks(bowl_story)
+    fig = spec(sweep_figure(bowl_story, picks, lang="zh-TW"))
+    assert fig["layout"]["legend2"]["title"]["text"] == "軌跡的結果："
+    assert fig["layout"]["annotations"][0]["text"].startswith("最終 loss")
+    names = [t.get("name") for t in fig["data"]]
+    assert {"收斂", "震盪", "還在移動（太慢）", "發散"} <= set(names)
+    assert "已選：GD η = 0.01" in names
+    # the numbers do not depend on the language
+    english = spec(sweep_figure(bowl_story, picks))
+    for a, b in zip(english["data"], fig["data"]):
+        assert a.get("x") == b.get("x") and a.get("y") == b.get("y") and a.get("customdata") == b.get("customdata")
+    views, english = run_views(bowl_story, picks, lang="zh-TW"), run_views(bowl_story, picks)
+    assert [v.label.split(" · ")[0] for v in views] == [v.label.split(" · ")[0] for v in english]
+    assert [v.label.split(" · ")[1] for v in views] == ["震盪", "還在移動（太慢）", "收斂"]
+    gd = bowl_story.of("gd")
+    assert S.pick_text(bowl_story, picks[0], "zh-TW") == "GD · η = 0.01 · 震盪"
+    cols = S.table(bowl_story, "zh-TW")
+    assert list(cols) == ["最佳化器", "學習率", "結果", "最終 loss", "到最近最小值的距離", "在第幾步發散"]
+    assert cols["結果"][at_rate(gd, 1e-2)] == "震盪"
+    assert S.to_csv(bowl_story).splitlines()[1] == ",".join(S.COLUMNS)  # the CSV stays English
+    definitions = S.label_definitions("zh-TW")
+    assert list(definitions) == list(S.LABELS) and f"{outcomes.NEWTON_TOL:g}" in definitions["converged"]
+    assert f"最後 {S.TAIL} 次移動" in definitions["oscillating"]
+
+
+def test_the_update_rule_shows_the_swept_range_without_the_english_note():
+    config = SweepConfig(optimizers=("gd", "adam"), lr_min=1e-4, lr_max=0.1, n_rates=4, steps=10)
+    rule = S.rule(config, "adam")
+    assert rule.startswith(r"\begin{aligned}") and rule.endswith(r"\end{aligned}")
+    assert r"\eta^{t} &= \eta = (0.0001 \ldots 0.1) \\" in rule and r"\text" not in rule
+    from optimizers.latex import update_rule
+    full = update_rule(optimizers.get("adam", lr=config.rates()))
+    note = r"& \text{(a \ldots\ b): swept over the runs; first and last values shown}"
+    assert rule == full.replace(r" \\" + "\n" + note, "")

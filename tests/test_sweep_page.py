@@ -5,7 +5,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from lab import sweep as S
-from tests.apptest_helpers import chart_specs, decode, ok
+from tests.apptest_helpers import chart_specs, decode, ok, raw_keys, shown_strings
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "sweep.py")
 
@@ -128,3 +128,73 @@ def test_no_optimizer_is_explained():
     at.multiselect(key="optimizers").set_value([]).run()
     assert not at.exception
     assert any("optimizers = [] is out of range" in e.value for e in at.error)
+
+
+# ----------------------------------------------------------------- links and languages
+def reopen(query, **extra):
+    """A new session opened with ``query`` as its link (plus ``extra`` parameters)."""
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in {**query, **extra}.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_a_link_reopens_the_same_view():
+    at = ok(fresh(steps=500, n_rates=9))
+    at.multiselect(key="optimizers").set_value(["gd", "adam"])
+    at.select_slider(key="lr_min").set_value(1e-5)
+    at.radio(key="variant").set_value("lecture").run()
+    pick = S.pick_key("adam", np.geomspace(1e-5, 1.0, 9)[4])
+    at.multiselect(key="picks").set_value([pick]).run()
+    ok(at)
+    link = dict(at.query_params)
+    assert link == {"optimizers": "gd,adam", "lr_min": "1e-05", "n_rates": "9", "steps": "500",
+                    "variant": "lecture", "picks": pick}
+    other = ok(reopen(link))
+    assert not other.warning
+    for kind, key in (("multiselect", "optimizers"), ("select_slider", "lr_min"), ("slider", "n_rates"),
+                      ("select_slider", "steps"), ("radio", "variant"), ("multiselect", "picks")):
+        assert getattr(other, kind)(key=key).value == getattr(at, kind)(key=key).value, key
+    assert curves(sweep_chart(other)).keys() == curves(sweep_chart(at)).keys() == {"GD", "Adam"}
+    for name, (rates, loss) in curves(sweep_chart(at)).items():
+        np.testing.assert_array_equal(curves(sweep_chart(other))[name][0], rates)
+        np.testing.assert_array_equal(curves(sweep_chart(other))[name][1], loss)
+    assert map_paths(the_map(other)).keys() == map_paths(the_map(at)).keys()
+    assert dict(other.query_params) == link  # the URL still says the same
+
+
+def test_a_bad_link_is_reported_and_the_defaults_apply():
+    at = reopen({"steps": "500", "n_rates": "999", "surface": "moon", "optimizers": "gd,sgd", "colour": "red"})
+    ok(at)
+    (note,) = [w.value for w in at.warning]
+    for part in ("n_rates='999' is not an integer from 2 to 200", "surface='moon' is not one of the choices",
+                 "optimizers='sgd' is not one of the choices", "colour='red' is not a setting of this page"):
+        assert part in note
+    assert at.slider(key="n_rates").value == 50 and at.selectbox(key="surface").value == "bowl"
+    assert at.multiselect(key="optimizers").value == ["gd", "adagrad"]
+    assert at.select_slider(key="steps").value == 500  # the good value is kept
+    assert set(curves(sweep_chart(at))) == {"GD", "Adagrad"}
+
+
+def test_the_page_in_chinese():
+    at = ok(reopen({"steps": "500", "n_rates": "5"}, lang="zh-TW"))
+    assert [t.value for t in at.title] == ["學習率掃描"]
+    assert not raw_keys(at, "zh-TW")
+    chart = sweep_chart(at)
+    assert chart["layout"]["legend2"]["title"]["text"] == "軌跡的結果："
+    assert "學習率 η" in chart["layout"]["xaxis2"]["title"]["text"]
+    assert list(at.dataframe[0].value.columns)[:2] == ["最佳化器", "學習率"]
+    assert at.radio(key="variant").options == ["PyTorch", "課程"]
+    assert "最小值" in [t.get("name") for t in the_map(at)["data"]]  # the map's own words too
+    assert all("lang=zh-TW" not in s for s in shown_strings(at))
+    assert at.query_params["lang"] == "zh-TW"  # kept in the link
+
+
+def test_no_raw_keys_in_english_and_the_update_rules_are_shown():
+    at = ok(fresh(steps=500, n_rates=5))
+    assert not raw_keys(at)
+    latex = [m.value for m in at.latex]
+    assert len(latex) == 2 and all(r"\theta^{t+1}" in body for body in latex)
+    assert r"\eta^{t} &= \eta = (10^{-8} \ldots 1)" in latex[0]
+    assert all(r"\text" not in body for body in latex)  # the page words the swept range itself
+    assert any("The first of the swept rates" in w.help for w in at.select_slider)

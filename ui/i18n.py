@@ -15,6 +15,12 @@ def lang() -> str:
     return i18n.valid(st.session_state[KEY])
 
 
+def unknown_language() -> str | None:
+    """The link's ``lang`` when it names no catalog (the page lists it among the ignored settings)."""
+    asked = st.query_params.get(KEY)
+    return asked if asked is not None and asked not in i18n.LANGUAGES else None
+
+
 def t(key: str, /, **fields) -> str:
     """``key``'s text in the session's language."""
     return i18n.text(key, lang(), **fields)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+import i18n
+
 from lab import links as L
 from ui.i18n import KEY as LANG_KEY
-from ui.i18n import t
+from ui.i18n import t, unknown_language
 
 STATE = "_links"  # per session: {"page", "pending", "notes", "fields"}
 KEEP = (LANG_KEY,)  # parameters owned elsewhere (the language picker)
@@ -27,6 +29,9 @@ def begin(page: str) -> None:
         pending = {k: st.query_params.get_all(k)[-1] for k in st.query_params if k not in KEEP}
         state = {"page": page, "pending": pending, "notes": [], "seeded": False}
         st.session_state[STATE] = state
+        if unknown_language() is not None:  # read now: the language picker drops it from the URL
+            state["notes"].append(t("links.bad", key=LANG_KEY, raw=unknown_language(),
+                                    allowed=t("links.choices", choices=", ".join(i18n.LANGUAGES))))
     state["fields"] = {}
     st.session_state[STATE + "_note_box"] = st.empty()
 
