@@ -8,11 +8,22 @@ import i18n
 KEY = "lang"
 
 
+_last = {"lang": i18n.DEFAULT}  # see lang(): only read outside a script run
+
+
 def lang() -> str:
-    """The session's language: the picker's value, else the link's ``lang``, else English."""
+    """The session's language: the picker's value, else the link's ``lang``, else English.
+
+    Outside a script run (AppTest calls a widget's ``format_func`` there) there is no session:
+    the language of the last run stands in, so formatted options still match."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return _last["lang"]
     if KEY not in st.session_state:
         st.session_state[KEY] = i18n.valid(st.query_params.get(KEY))
-    return i18n.valid(st.session_state[KEY])
+    _last["lang"] = i18n.valid(st.session_state[KEY])
+    return _last["lang"]
 
 
 def unknown_language() -> str | None:

@@ -1,0 +1,301 @@
+"""Real training on scikit-learn's digits: the same small network, trained with small and large batches.
+
+The data: ``sklearn.datasets.load_digits`` (1,797 images of 8×8 pixels, shipped with the
+package), split once into training and validation data (stratified, ``SPLIT_SEED``), pixels
+scaled from 0…16 to [0, 1].
+
+The model: an MLP 64 → h → 10 with ReLU, in float32, written on one flat parameter vector θ
+(so that the Hessian code in batchlab.sharpness sees the same function), initialised as
+torch.nn.Linear does: every weight and bias uniform in ±1/√(fan_in).
+
+The loss of a batch 𝔅 is the mean cross-entropy L_𝔅(θ) = (1/|𝔅|) Σ_{n∈𝔅} e_n(θ). One epoch
+shuffles the training data and takes one update per batch, ⌈N/B⌉ updates in all (the last
+batch holds what is left); B = N is full-batch gradient descent. The update is torch.optim.SGD,
+with momentum μ when asked (buffer m ← μm + g, θ ← θ − ηm; the lecture calls it λ, a letter
+the sharpness code needs for eigenvalues). The learning rate follows a rule
+of the batch size B, with a reference batch size B₀:
+
+    fixed:   η(B) = η₀
+    linear:  η(B) = η₀ · B / B₀
+    sqrt:    η(B) = η₀ · √(B / B₀)
+
+Every batch size starts from the same θ₀ and sees the same number of epochs (the lecture's
+comparison). Randomness (θ₀, the shuffles) comes from a private torch.Generator seeded with
+``seed``: torch's global settings and random state are left alone, and a run on the CPU is
+deterministic (the same settings give the same numbers).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from optimizers.validate import choice, in_range, integer
+
+N_FEATURES, N_CLASSES = 64, 10
+VAL_FRACTION = 0.2
+SPLIT_SEED = 0
+N_TRAIN, N_VAL = 1437, 360  # 1,797 images split 80 / 20 (checked in load_split)
+LR_RULES = ("fixed", "linear", "sqrt")
+MAX_EPOCHS = 500
+MAX_HIDDEN = 1024
+MAX_BATCH_SIZES = 10
+MAX_SEED = 2**31 - 1
+LR_LO, LR_HI = 1e-5, 100.0
+MOMENTUM_HI = 0.99
+
+
+@dataclass(frozen=True)
+class DigitsData:
+    x_train: np.ndarray  # (N_TRAIN, 64) float32 in [0, 1]
+    y_train: np.ndarray  # (N_TRAIN,) int64 in 0…9
+    x_val: np.ndarray
+    y_val: np.ndarray
+
+
+@lru_cache(maxsize=1)
+def load_split() -> DigitsData:
+    """The digits, split into training and validation data (stratified, fixed seed), read-only arrays."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x = (digits.data / 16.0).astype(np.float32)
+    y = digits.target.astype(np.int64)
+    x_tr, x_va, y_tr, y_va = train_test_split(x, y, test_size=VAL_FRACTION, random_state=SPLIT_SEED, stratify=y)
+    if len(y_tr) != N_TRAIN or len(y_va) != N_VAL:
+        raise RuntimeError(f"digits split: {len(y_tr)} / {len(y_va)} examples, expected {N_TRAIN} / {N_VAL}")
+    arrays = [np.ascontiguousarray(a) for a in (x_tr, y_tr, x_va, y_va)]
+    for a in arrays:
+        a.flags.writeable = False
+    return DigitsData(*arrays)
+
+
+def learning_rate(rule: str, base_lr: float, batch_size: int, ref_batch: int) -> float:
+    """η(B) for rule ``fixed`` (η₀), ``linear`` (η₀·B/B₀) or ``sqrt`` (η₀·√(B/B₀))."""
+    ratio = batch_size / ref_batch
+    return {"fixed": base_lr, "linear": base_lr * ratio, "sqrt": base_lr * math.sqrt(ratio)}[rule]
+
+
+def n_params(hidden: int) -> int:
+    return hidden * N_FEATURES + hidden + N_CLASSES * hidden + N_CLASSES
+
+
+def unpack(theta: torch.Tensor, hidden: int):
+    """Views W₁ (h, 64), b₁ (h,), W₂ (10, h), b₂ (10,) into the flat vector θ."""
+    sizes = (hidden * N_FEATURES, hidden, N_CLASSES * hidden, N_CLASSES)
+    w1, b1, w2, b2 = torch.split(theta, sizes)
+    return w1.view(hidden, N_FEATURES), b1, w2.view(N_CLASSES, hidden), b2
+
+
+def logits(theta: torch.Tensor, x: torch.Tensor, hidden: int) -> torch.Tensor:
+    """f(x; θ) = W₂ ReLU(W₁x + b₁) + b₂ for a batch of rows x."""
+    w1, b1, w2, b2 = unpack(theta, hidden)
+    return F.linear(F.relu(F.linear(x, w1, b1)), w2, b2)
+
+
+def cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(1/N) Σ_n [log Σ_k exp z_nk − z_n,y_n], the same value as F.cross_entropy.
+
+    Written with logsumexp because F.cross_entropy's log_softmax hands even an 8-row batch to
+    torch's thread pool, and on a busy 2-core machine every such hand-off can wait milliseconds for
+    the other core; logsumexp stays on one thread below torch's parallel grain size. Measured with
+    benchmarks/generalization.py (one epoch at B = 8, 180 updates): on an idle machine 44 ms here
+    against 30 ms for F.cross_entropy; with the other core busy (load 6–7) 50–110 ms against
+    450–1,300 ms. A server shared by a class is the busy case."""
+    return (torch.logsumexp(z, 1) - z.gather(1, y[:, None])[:, 0]).mean()
+
+
+def loss(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, hidden: int) -> torch.Tensor:
+    """L(θ) = (1/N) Σ_n e_n(θ), e_n the cross-entropy of example n."""
+    return cross_entropy(logits(theta, x, hidden), y)
+
+
+def init_theta(hidden: int, generator: torch.Generator) -> torch.Tensor:
+    """θ₀ as torch.nn.Linear initialises each layer: weights and biases uniform in ±1/√(fan_in)."""
+    parts = []
+    for fan_in, count in ((N_FEATURES, hidden * N_FEATURES), (N_FEATURES, hidden),
+                          (hidden, N_CLASSES * hidden), (hidden, N_CLASSES)):
+        bound = 1.0 / math.sqrt(fan_in)
+        parts.append((torch.rand(count, generator=generator) * 2.0 - 1.0) * bound)
+    return torch.cat(parts)
+
+
+class SettingError(ValueError):
+    """A setting outside its range. ``field`` names it; ``info`` holds the value and the allowed range
+    (value, lo, hi, and batch for a scaled learning rate), so that a page can say it in its own language."""
+
+    def __init__(self, field: str, message: str, **info):
+        super().__init__(message)
+        self.field, self.info = field, info
+
+
+def _checked(field: str, check, **info):
+    """``check()``'s value, its ValueError raised again as a SettingError for ``field``."""
+    try:
+        return check()
+    except ValueError as exc:
+        raise SettingError(field, str(exc), **info) from None
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run: a batch size and the learning rate it got."""
+    batch_size: int
+    lr: float
+    epochs: int = 30
+    hidden: int = 32
+    momentum: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self):
+        owner = "digits training"
+        checks = {
+            "batch_size": (lambda v: integer(owner, "batch_size", v, 1, N_TRAIN), 1, N_TRAIN),
+            "lr": (lambda v: float(in_range(owner, "lr", v, LR_LO, LR_HI)), LR_LO, LR_HI),
+            "epochs": (lambda v: integer(owner, "epochs", v, 1, MAX_EPOCHS), 1, MAX_EPOCHS),
+            "hidden": (lambda v: integer(owner, "hidden", v, 1, MAX_HIDDEN), 1, MAX_HIDDEN),
+            "momentum": (lambda v: float(in_range(owner, "momentum", v, 0.0, MOMENTUM_HI)), 0.0, MOMENTUM_HI),
+            "seed": (lambda v: integer(owner, "seed", v, 0, MAX_SEED), 0, MAX_SEED),
+        }
+        for field, (check, lo, hi) in checks.items():
+            value = getattr(self, field)
+            object.__setattr__(self, field, _checked(field, lambda: check(value), value=value, lo=lo, hi=hi,
+                                                     batch=self.batch_size))
+
+    @property
+    def updates_per_epoch(self) -> int:
+        return math.ceil(N_TRAIN / self.batch_size)
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """The page's experiment: several batch sizes, one learning-rate rule, everything else shared."""
+    batch_sizes: tuple = (8, 32, 128, 512, N_TRAIN)
+    epochs: int = 30
+    lr_rule: str = "fixed"
+    base_lr: float = 0.1
+    ref_batch: int = 32
+    hidden: int = 32
+    momentum: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self):
+        owner = "digits experiment"
+        sizes = tuple(self.batch_sizes)
+        if not 1 <= len(sizes) <= MAX_BATCH_SIZES:
+            raise SettingError("batch_sizes", f"{owner}: batch_sizes = {list(sizes)!r} is out of range; allowed "
+                               f"1 to {MAX_BATCH_SIZES} batch sizes", value=list(sizes), lo=1, hi=MAX_BATCH_SIZES)
+        sizes = tuple(sorted({_checked("batch_size", lambda: integer(owner, "batch_size", b, 1, N_TRAIN),
+                                       value=b, lo=1, hi=N_TRAIN) for b in sizes}))
+        object.__setattr__(self, "batch_sizes", sizes)
+        object.__setattr__(self, "lr_rule", _checked("lr_rule", lambda: choice(owner, "lr_rule", self.lr_rule,
+                                                                                LR_RULES), value=self.lr_rule))
+        object.__setattr__(self, "base_lr", _checked(
+            "base_lr", lambda: float(in_range(owner, "base_lr", self.base_lr, LR_LO, LR_HI)),
+            value=self.base_lr, lo=LR_LO, hi=LR_HI))
+        object.__setattr__(self, "ref_batch", _checked(
+            "ref_batch", lambda: integer(owner, "ref_batch", self.ref_batch, 1, N_TRAIN),
+            value=self.ref_batch, lo=1, hi=N_TRAIN))
+        self.runs()  # every run's own checks, the scaled learning rate η(B) among them
+
+    def runs(self) -> tuple[TrainConfig, ...]:
+        return tuple(TrainConfig(batch_size=b, lr=learning_rate(self.lr_rule, self.base_lr, b, self.ref_batch),
+                                 epochs=self.epochs, hidden=self.hidden, momentum=self.momentum, seed=self.seed)
+                     for b in self.batch_sizes)
+
+
+@dataclass(frozen=True)
+class TrainRun:
+    """Per-epoch metrics of one run, index 0 = before training (θ₀), index e = after epoch e."""
+    config: TrainConfig
+    train_loss: np.ndarray  # (E + 1,), up to the epoch where the run diverged
+    train_acc: np.ndarray
+    val_loss: np.ndarray
+    val_acc: np.ndarray
+    diverged_epoch: int  # −1, or the first epoch after which the loss or θ was no longer finite
+    theta: np.ndarray  # the final θ (float32), the last finite one for a diverged run
+    sharpness: float  # top Hessian eigenvalue of the training loss at θ (nan when diverged)
+    seconds: float  # training time (without the sharpness)
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_epoch >= 0
+
+    @property
+    def updates(self) -> int:
+        epochs = (self.diverged_epoch if self.diverged else self.config.epochs)
+        return epochs * self.config.updates_per_epoch
+
+
+def tensors(data: DigitsData):
+    """(x_train, y_train, x_val, y_val) as torch tensors (writable copies of the read-only arrays)."""
+    return (torch.from_numpy(np.array(data.x_train)), torch.from_numpy(np.array(data.y_train)),
+            torch.from_numpy(np.array(data.x_val)), torch.from_numpy(np.array(data.y_val)))
+
+
+def evaluate(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, hidden: int) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of θ on (x, y)."""
+    with torch.no_grad():
+        out = logits(theta, x, hidden)
+        return float(cross_entropy(out, y)), float((out.argmax(1) == y).float().mean())
+
+
+def run_epoch(theta: torch.Tensor, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, batch: int,
+              hidden: int, gen: torch.Generator) -> None:
+    """One epoch: shuffle, then one update θ ← SGD step on L_𝔅(θ) for each batch of ``batch`` rows."""
+    order = torch.randperm(len(y), generator=gen)
+    # Shuffle once and take the batches as slices: indexing 128 rows out of x in every update goes to
+    # torch's thread pool, which stalls when the other core is busy.
+    x_ep, y_ep = x[order], y[order]
+    for start in range(0, len(y), batch):
+        opt.zero_grad(set_to_none=True)
+        loss(theta, x_ep[start:start + batch], y_ep[start:start + batch], hidden).backward()
+        opt.step()
+
+
+def sharpness_at(theta: torch.Tensor, hidden: int, seed: int = 0) -> float:
+    """λ_max of the Hessian of the training loss (all N_TRAIN images) at θ, in float64."""
+    from . import sharpness as S
+
+    x, y, _, _ = tensors(load_split())
+    return S.top_eigenvalue(lambda th: loss(th, x.double(), y, hidden), theta.double(), seed=seed).value
+
+
+def train(config: TrainConfig, progress=None, measure_sharpness: bool = True) -> TrainRun:
+    """Train from θ₀ for ``config.epochs`` epochs, evaluating after each; ``progress(fraction)`` after
+    every epoch; λ_max at the end (``sharpness_at``) unless ``measure_sharpness`` is False.
+
+    A run whose training loss or parameters stop being finite is stopped there (``diverged_epoch``);
+    its metrics end at the last finite epoch."""
+    x_tr, y_tr, x_va, y_va = tensors(load_split())
+    gen = torch.Generator().manual_seed(config.seed)
+    theta = init_theta(config.hidden, gen).requires_grad_(True)
+    opt = torch.optim.SGD([theta], lr=config.lr, momentum=config.momentum)
+    h = config.hidden
+    history = [evaluate(theta, x_tr, y_tr, h) + evaluate(theta, x_va, y_va, h)]
+    last_good = theta.detach().clone()
+    diverged = -1
+    t0 = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        run_epoch(theta, opt, x_tr, y_tr, config.batch_size, h, gen)
+        metrics = evaluate(theta, x_tr, y_tr, h) + evaluate(theta, x_va, y_va, h)
+        if not (math.isfinite(metrics[0]) and bool(torch.isfinite(theta).all())):
+            diverged = epoch
+            break
+        history.append(metrics)
+        last_good = theta.detach().clone()
+        if progress is not None:
+            progress(epoch / config.epochs)
+    seconds = time.perf_counter() - t0
+    if progress is not None:
+        progress(1.0)
+    cols = np.asarray(history, dtype=np.float64).T
+    top = sharpness_at(last_good, h, config.seed) if measure_sharpness and diverged < 0 else math.nan
+    return TrainRun(config=config, train_loss=cols[0], train_acc=cols[1], val_loss=cols[2], val_acc=cols[3],
+                    diverged_epoch=diverged, theta=last_good.numpy(), sharpness=float(top), seconds=seconds)

@@ -1,0 +1,99 @@
+"""The generalization page's default work: digits training per batch size, sharpness, the 1-D picture.
+
+    python benchmarks/generalization.py            # 3 repeats, about a minute on 2 cores
+    python benchmarks/generalization.py --quick    # 1 repeat
+
+Prints medians over repeats (these machines are shared and noisy): training seconds per batch
+size at the page's defaults (batchlab.digits.StudyConfig()), microseconds per update, each batch
+size's time as a ratio to the full batch's, the sharpness (power iteration) per run, the total,
+and the flat/sharp picture at its defaults. Last, one epoch at batch size 8 with torch's
+F.cross_entropy against the logsumexp form the model uses (see batchlab.digits.cross_entropy).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from batchlab import digits as D  # noqa: E402
+from batchlab import flat_sharp as FS  # noqa: E402
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def epoch_seconds(loss_of_logits, batch: int, hidden: int, repeats: int) -> float:
+    """Median seconds of one epoch of SGD with the given loss of (logits, labels)."""
+    import torch
+
+    x, y, _, _ = D.tensors(D.load_split())
+    gen = torch.Generator().manual_seed(0)
+    theta = D.init_theta(hidden, gen).requires_grad_(True)
+    opt = torch.optim.SGD([theta], lr=0.1)
+    times = []
+    for _ in range(repeats):
+        order = torch.randperm(D.N_TRAIN, generator=gen)
+        t0 = time.perf_counter()
+        for start in range(0, D.N_TRAIN, batch):
+            idx = order[start:start + batch]
+            opt.zero_grad(set_to_none=True)
+            loss_of_logits(D.logits(theta, x[idx], hidden), y[idx]).backward()
+            opt.step()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="one repeat instead of three")
+    args = parser.parse_args()
+    repeats = 1 if args.quick else 3
+
+    study = D.StudyConfig()
+    t_load, _ = timed(D.load_split)
+    print(f"defaults: batch sizes {study.batch_sizes}, {study.epochs} epochs, h = {study.hidden}, "
+          f"η = {study.base_lr:g} ({study.lr_rule}); data loaded in {t_load:.2f} s; {repeats} repeat(s)\n")
+
+    train_s = {c.batch_size: [] for c in study.runs()}
+    sharp_s = {c.batch_size: [] for c in study.runs()}
+    for _ in range(repeats):
+        for c in study.runs():
+            total, run = timed(lambda: D.train(c))
+            train_s[c.batch_size].append(run.seconds)
+            sharp_s[c.batch_size].append(total - run.seconds)
+
+    full = float(np.median(train_s[max(train_s)]))
+    print(f"{'batch':>6} {'updates':>8} {'train s':>9} {'µs/update':>10} {'× full':>8} {'sharpness s':>12}")
+    for c in study.runs():
+        t = float(np.median(train_s[c.batch_size]))
+        updates = c.epochs * c.updates_per_epoch
+        print(f"{c.batch_size:>6} {updates:>8,} {t:>9.3f} {1e6 * t / updates:>10.0f} {t / full:>8.1f} "
+              f"{float(np.median(sharp_s[c.batch_size])):>12.3f}")
+    per_repeat = [sum(train_s[b][i] + sharp_s[b][i] for b in train_s) for i in range(repeats)]
+    print(f"\ntotal (training + sharpness, all batch sizes): median {np.median(per_repeat):.2f} s "
+          f"(min {min(per_repeat):.2f}, max {max(per_repeat):.2f})")
+
+    toy = [timed(lambda: FS.run_toy(FS.ToyConfig()))[0] for _ in range(repeats)]
+    cfg = FS.ToyConfig()
+    print(f"flat/sharp picture ({cfg.runs} runs × {cfg.steps} updates, B = {cfg.small_batch} and "
+          f"{cfg.large_batch}): median {np.median(toy):.2f} s")
+
+    import torch.nn.functional as F
+
+    ours = epoch_seconds(D.cross_entropy, 8, study.hidden, 3 * repeats)
+    torch_ce = epoch_seconds(F.cross_entropy, 8, study.hidden, 3 * repeats)
+    print(f"\none epoch at B = 8 ({D.N_TRAIN // 8 + 1} updates): logsumexp loss {ours:.3f} s, F.cross_entropy "
+          f"{torch_ce:.3f} s (ratio {torch_ce / ours:.1f}; large only when the other core is busy)")
+
+
+if __name__ == "__main__":
+    main()
