@@ -1,0 +1,197 @@
+"""The Batch timing page under AppTest, with tiny settings: measures, draws, keeps results, survives out
+of memory, reads an uploaded CSV back to the same numbers, explains bad input, speaks Chinese."""
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import batchlab.models
+from batchlab import timing, timing_csv
+from batchlab.timing_csv import TimingRow
+from tests.apptest_helpers import chart, decode, ok
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "batch_timing.py")
+DEVICE = timing.describe_device("cpu")
+
+
+def fresh(batches="100, 1000", repeats=3, warmup=0, budget=0, lang=None):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["bt_batches"] = batches
+    at.session_state["bt_repeats"] = repeats
+    at.session_state["bt_warmup"] = warmup
+    at.session_state["bt_budget"] = budget
+    at.session_state["bt_device"] = "cpu"
+    if lang:
+        at.query_params["lang"] = lang
+    return at.run()
+
+
+def config_of(batches, repeats=3, warmup=0, budget=0):
+    return timing.TimingConfig(batches=batches, repeats=repeats, warmup=warmup, epoch_budget_s=float(budget),
+                               device="cpu")
+
+
+def measured(at):
+    """The chart's per-update trace of this session's measurement: batch sizes and medians."""
+    spec = chart(at, "bt_chart")
+    update = next(t for t in spec["data"] if t.get("xaxis") == "x" and t["name"].endswith(DEVICE))
+    return decode(update["x"]), decode(update["y"]), spec
+
+
+def bar_texts(at):
+    return [p.proto.text for p in at.get("progress")]
+
+
+def test_the_page_waits_for_measure():
+    at = ok(fresh())
+    assert at.title[0].value == "Batch timing: time per update and per epoch"
+    assert [b.label for b in at.button] == ["▶ Measure", "■ Stop", "Clear results"]
+    assert at.button(key="bt_stop").disabled and at.button(key="bt_clear").disabled
+    assert bar_texts(at) == ["batch 100: not measured", "batch 1,000: not measured"]
+    assert not at.get("plotly_chart")
+    assert any("Press ▶ Measure" in i.value for i in at.info)
+    assert any(DEVICE in c.value for c in at.caption)  # the device is named before anything runs
+
+
+def test_measure_draws_both_curves_from_the_session_results():
+    at = ok(fresh())
+    at.button(key="bt_start").click().run()
+    ok(at)
+    rows = at.session_state["bt_results"][repr(config_of((100, 1_000)))]
+    assert sorted(rows) == [100, 1_000] and all(r.ok and r.repeats == 3 for r in rows.values())
+    batches, medians, spec = measured(at)
+    np.testing.assert_array_equal(batches, [100, 1_000])
+    np.testing.assert_array_equal(medians, [rows[100].median_s, rows[1_000].median_s])
+    epoch = next(t for t in spec["data"] if t.get("xaxis") == "x2")
+    np.testing.assert_allclose(decode(epoch["y"]), [600 * rows[100].median_s, 60 * rows[1_000].median_s], rtol=1e-12)
+    assert all(np.isfinite(decode(t["y"])).all() for t in spec["data"])
+    assert DEVICE in spec["layout"]["title"]["text"]
+    assert bar_texts(at)[0].startswith("batch 100: ") and bar_texts(at)[0].endswith(" per update")
+    assert at.button(key="bt_start").label == "↻ Measure again" and at.button(key="bt_stop").disabled
+    assert len(at.dataframe[0].value) == 2
+    assert any("No real epoch was timed" in c.value for c in at.caption)  # budget 0 s
+    # the download holds the same rows
+    download = at.get("download_button")[0]
+    assert download.proto.label == "Download CSV"
+
+
+def test_results_are_kept_and_measure_resumes_with_the_rest():
+    at = fresh(batches="10, 100")
+    kept = TimingRow(DEVICE, "mlp", 10, 60_000, 3, 0.25, 0.125, 0.5, 1_500.0, None)
+    at.session_state["bt_results"] = {repr(config_of((10, 100))): {10: kept}}
+    at.run()
+    ok(at)
+    assert at.button(key="bt_start").label == "▶ Resume"
+    assert bar_texts(at) == ["batch 10: 250 ms per update", "batch 100: not measured"]
+    at.button(key="bt_start").click().run()
+    ok(at)
+    rows = at.session_state["bt_results"][repr(config_of((10, 100)))]
+    assert rows[10] is kept and rows[100].ok  # only the missing size was measured
+    batches, medians, _ = measured(at)
+    assert list(batches) == [10, 100] and medians[0] == 0.25
+    at.button(key="bt_clear").click().run()
+    ok(at)
+    assert not at.get("plotly_chart") and at.button(key="bt_start").label == "▶ Measure"
+
+
+class OutOfMemoryAbove(batchlab.models.nn.Module):
+    """An MLP that raises CUDA's out-of-memory error from batch 50,000 on."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.inner = batchlab.models.mlp()
+
+    def forward(self, x):
+        if x.shape[0] >= 50_000:
+            raise batchlab.models.torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 8.00 GiB")
+        return self.inner(x)
+
+
+def test_out_of_memory_is_reported_and_the_other_sizes_go_on(monkeypatch):
+    monkeypatch.setattr(batchlab.models, "make_model", OutOfMemoryAbove)
+    at = ok(fresh(batches="100, 60000, 1000"))
+    at.button(key="bt_start").click().run()
+    ok(at)
+    batches, medians, spec = measured(at)
+    np.testing.assert_array_equal(batches, [100, 1_000])
+    notes = [a["text"] for a in spec["layout"]["annotations"]]
+    assert "out of memory at batch 60,000 on this device" in notes
+    assert [w.value for w in at.warning if "memory" in w.value] == [
+        "Out of memory at batch 60,000 on this device: that size has no time; the other sizes went on."]
+    assert bar_texts(at)[2] == "batch 60,000: out of memory"
+    assert list(at.dataframe[0].value["status"]) == ["ok", "ok", "out of memory"]
+
+
+def test_an_uploaded_csv_is_drawn_with_the_same_numbers():
+    at = ok(fresh(batches="100"))
+    at.button(key="bt_start").click().run()
+    ok(at)
+    live = list(at.session_state["bt_results"][repr(config_of((100,)))].values())
+    gpu = [TimingRow("GPU: Test GPU", "mlp", b, 60_000, 5, m, 0.9 * m, 1.1 * m, math.ceil(60_000 / b) * m,
+                     0.5 if b == 1_000 else None) for b, m in ((1, 1e-4), (1_000, 1.5e-4), (60_000, 2.5e-3))]
+    text = timing_csv.to_csv(live + gpu)
+    at.file_uploader(key="bt_upload").set_value(("gpu.csv", text.encode(), "text/csv")).run()
+    ok(at)
+    spec = chart(at, "bt_chart")
+    uploaded = {t["name"]: t for t in spec["data"] if "(uploaded)" in t.get("name", "") and t.get("xaxis") == "x"}
+    gpu_update = uploaded["MLP · GPU: Test GPU (uploaded)"]
+    np.testing.assert_array_equal(decode(gpu_update["x"]), [1, 1_000, 60_000])
+    np.testing.assert_array_equal(decode(gpu_update["y"]), [1e-4, 1.5e-4, 2.5e-3])  # exactly what was written
+    mine = uploaded[f"MLP · {DEVICE} (uploaded)"]
+    assert decode(mine["y"])[0] == live[0].median_s
+    real = next(t for t in spec["data"] if t.get("name") == "MLP · GPU: Test GPU (uploaded): real epoch")
+    np.testing.assert_array_equal(decode(real["x"]), [1_000])
+    # instead of the live one
+    at.checkbox(key="bt_show_live").uncheck().run()
+    ok(at)
+    names = {t.get("name") for t in chart(at, "bt_chart")["data"]}
+    assert f"MLP · {DEVICE}" not in names and "MLP · GPU: Test GPU (uploaded)" in names
+
+
+def test_a_bad_upload_is_explained():
+    at = ok(fresh())
+    bad = ",".join(timing_csv.COLUMNS) + "\ncpu,mlp,10,60000,5,fast,0.1,0.1,600,,ok\n"
+    at.file_uploader(key="bt_upload").set_value(("bad.csv", bad.encode(), "text/csv")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "The uploaded file bad.csv was not read: line 2, column median_s holds 'fast', which is not valid. The format: "
+        f"a header line with {', '.join(timing_csv.COLUMNS)}; times in seconds > 0; batch, examples and repeats whole "
+        "numbers ≥ 1; status ok, out_of_memory or memory_guard."]
+
+
+@pytest.mark.parametrize("text, token", [("1,000", "000"), ("100, 70000", "70000"), ("ten", "ten")])
+def test_bad_batch_sizes_are_explained(text, token):
+    at = fresh(batches=text)
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"Nothing is measured: batch sizes = {token} is not valid; allowed whole numbers 1 ≤ batch size ≤ 60,000, "
+        "up to 12 of them, separated by commas (write 1000, not 1,000)."]
+    assert not at.button and not at.get("progress")
+    at.text_input(key="bt_batches").set_value("100").run()
+    ok(at)
+    assert bar_texts(at) == ["batch 100: not measured"]
+
+
+@pytest.mark.parametrize("load, warned", [((6.0, 2), True), ((1.5, 2), False), (None, False)])
+def test_a_busy_machine_is_said(monkeypatch, load, warned):
+    monkeypatch.setattr(timing, "cpu_load", lambda: load)
+    at = ok(fresh())
+    busy = [w.value for w in at.warning if w.value.startswith("This machine is busy")]
+    assert busy == ([
+        "This machine is busy: over the last minute it averaged 6.0 programs' worth of work for 2 CPUs (a running "
+        "measurement included). Times measured now come out too long and scattered: when another program holds a "
+        "core, torch's threads wait for each other at every operation. Measure when it is quieter, or run the "
+        "command line with --threads 1."] if warned else [])
+
+
+def test_the_page_speaks_chinese():
+    at = ok(fresh(batches="100", lang="zh-TW"))
+    assert at.title[0].value == "批次計時：每次更新與每個 epoch 要花多少時間"
+    assert at.button(key="bt_start").label == "▶ 開始量測"
+    at.button(key="bt_start").click().run()
+    ok(at)
+    spec = chart(at, "bt_chart")
+    assert spec["layout"]["xaxis"]["title"]["text"] == "批次大小 B"
+    assert bar_texts(at)[0].startswith("批次 100：每次更新 ")

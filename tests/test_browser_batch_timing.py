@@ -1,0 +1,77 @@
+"""The Batch timing page in a real browser: Measure, Stop between sizes, Resume to the end, both curves
+drawn, an uploaded CSV drawn beside them, no exception; a screenshot."""
+import pytest
+
+from batchlab import timing_csv
+from batchlab.timing_csv import TimingRow
+from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, settle
+
+pytestmark = pytest.mark.browser
+
+# Test data for the upload, plainly labelled as such (not a measurement of any real device).
+UPLOAD = [TimingRow("GPU: test data", "mlp", b, 60_000, 5, m, 0.9 * m, 1.2 * m, -(-60_000 // b) * m)
+          for b, m in ((100, 2e-4), (1_000, 3e-4), (60_000, 4e-3))]
+
+
+def no_exception(page):
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.get_by_test_id("stAlertContentError").count() == 0
+
+
+def test_batch_timing_main_path(page, app_server, tmp_path):
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(f"{app_server}/batch_timing")
+    expect(page.locator("h1", has_text="Batch timing")).to_be_visible()
+    settle(page)
+    no_exception(page)
+
+    # three sizes; the largest takes long enough (8 updates on 60,000 examples) to stop it midway
+    sizes = page.get_by_role("textbox", name="Batch sizes")
+    sizes.fill("100, 1000, 60000")
+    sizes.press("Enter")
+    settle(page)
+    expect(page.get_by_text("batch 60,000: not measured")).to_be_visible()
+
+    page.get_by_role("button", name="▶ Measure").click()
+    expect(page.get_by_text("batch 1,000:").filter(has_text="per update")).to_be_visible()
+    page.get_by_role("button", name="■ Stop").click()
+    settle(page)
+    expect(page.get_by_role("button", name="▶ Resume")).to_be_visible()
+    expect(page.get_by_text("batch 60,000: not measured")).to_be_visible()
+    chart = page.locator(".js-plotly-plot").first
+    expect(chart.locator("g.scatterlayer g.trace path.point")).not_to_have_count(0)
+    no_exception(page)
+
+    page.get_by_role("button", name="▶ Resume").click()
+    expect(page.get_by_role("button", name="↻ Measure again")).to_be_visible()
+    settle(page)
+    expect(page.get_by_text("batch 60,000:").filter(has_text="per update")).to_be_visible()
+    # per update: 3 points with error bars; per epoch: 3 estimates
+    chart = page.locator(".js-plotly-plot").first
+    expect(chart.locator("g.scatterlayer g.trace").nth(0).locator("path.point")).to_have_count(3)
+    expect(chart.locator("g.scatterlayer g.trace").nth(1).locator("path.point")).to_have_count(3)
+    expect(chart.locator("g.errorbar")).to_have_count(3)
+    no_exception(page)
+
+    # an uploaded CSV is drawn beside the live curves
+    csv_file = tmp_path / "gpu.csv"
+    csv_file.write_text(timing_csv.to_csv(UPLOAD))
+    page.locator("input[type=file]").set_input_files(str(csv_file))
+    settle(page)
+    chart = page.locator(".js-plotly-plot").first
+    expect(chart.locator("g.legend")).to_contain_text("GPU: test data (uploaded)")
+    expect(page.get_by_role("checkbox", name="Show this session's measurement")).to_be_checked()
+    no_exception(page)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.mouse.move(5, 5)  # off the chart: no hover label
+    height = page.evaluate(
+        "() => Math.max(...['stMain', 'stAppViewContainer'].map("
+        "id => document.querySelector(`[data-testid=${id}]`)?.scrollHeight ?? 0), document.body.scrollHeight)")
+    page.set_viewport_size({"width": 1400, "height": max(1000, min(int(height), 4_000))})
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "batch_timing.png"), full_page=True)
