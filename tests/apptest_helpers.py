@@ -105,3 +105,14 @@ def raw_keys(at, lang: str = "en"):
                 found.append(text)
                 break
     return found
+
+
+def open_link(page: str, query: dict, timeout: float = 60, **extra):
+    """A new session of ``page`` (an absolute path) opened with ``query`` as its link, plus ``extra``
+    parameters, run once."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(page, default_timeout=timeout)
+    for k, v in {**query, **extra}.items():
+        at.query_params[k] = str(v)
+    return at.run()

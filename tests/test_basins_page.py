@@ -9,7 +9,7 @@ import optimizers
 import surfaces
 from figures.basins import CELLS_NAME
 from lab.basins import BasinConfig, run_basins
-from tests.apptest_helpers import chart, decode, ok, raw_keys, shown_strings
+from tests.apptest_helpers import chart, decode, ok, open_link, raw_keys, shown_strings
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "basins.py")
 
@@ -142,11 +142,7 @@ def test_the_picked_start_is_marked_on_both_maps_and_default_start_resets_it():
 
 # ----------------------------------------------------------------- links and languages
 def reopen(query, **extra):
-    """A new session opened with ``query`` as its link (plus ``extra`` parameters)."""
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in {**query, **extra}.items():
-        at.query_params[k] = v
-    return at.run()
+    return open_link(PAGE, query, **extra)
 
 
 def test_a_link_reopens_the_same_view():

@@ -2,23 +2,21 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 import i18n
 import numpy as np
 
-from tests.apptest_helpers import chart, decode, ok
+from tests.apptest_helpers import chart, decode, ok, open_link
 
-PAGE = "../pages/playground.py"
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "playground.py")
 RAW_KEY = re.compile(r"^[a-z_]+(\.[a-z_0-9]+)+$")
 
 
 def session(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    return at.run()
+    return open_link(PAGE, query or {})
 
 
 def widget_values(at) -> dict:

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 import i18n
 import optimizers
 from lab.schedules_demo import ADAGRAD_DECAY, ADAM_WARMUP, control, param_help, title
-from tests.apptest_helpers import chart, decode, ok, raw_keys
+from tests.apptest_helpers import chart, decode, ok, open_link, raw_keys
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "schedules.py")
 
@@ -114,11 +114,7 @@ def test_the_demo_story_numbers(page):
 
 # ----------------------------------------------------------------- links and languages
 def reopen(query, **extra):
-    """A new session opened with ``query`` as its link (plus ``extra`` parameters)."""
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in {**query, **extra}.items():
-        at.query_params[k] = v
-    return at.run()
+    return open_link(PAGE, query, **extra)
 
 
 def test_a_link_reopens_the_same_view():

@@ -5,7 +5,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from lab import sweep as S
-from tests.apptest_helpers import chart_specs, decode, ok, raw_keys, shown_strings
+from tests.apptest_helpers import chart_specs, decode, ok, open_link, raw_keys, shown_strings
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "sweep.py")
 
@@ -132,11 +132,7 @@ def test_no_optimizer_is_explained():
 
 # ----------------------------------------------------------------- links and languages
 def reopen(query, **extra):
-    """A new session opened with ``query`` as its link (plus ``extra`` parameters)."""
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in {**query, **extra}.items():
-        at.query_params[k] = v
-    return at.run()
+    return open_link(PAGE, query, **extra)
 
 
 def test_a_link_reopens_the_same_view():
