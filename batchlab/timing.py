@@ -52,6 +52,7 @@ LEARNING_RATE = 0.01  # any value times the same; SGD's step is one multiply-add
 MEMORY_FACTOR = 1.5  # peak ≈ this × the activations of the forward pass (about 1.0 measured on the CPU, plus margin)
 MEMORY_GUARD = 0.8  # on the CPU attempt a size only if its estimate fits in this share of free memory
 EPOCH_PROGRESS_CALLS = 50  # progress reports per measured epoch (each may cost a Streamlit message)
+MAX_THREADS = os.cpu_count() or 1  # torch's CPU threads: one per logical CPU at most
 
 
 # ----------------------------------------------------------------- statistics
@@ -282,7 +283,9 @@ def batches_text(batches) -> str:
 @dataclass(frozen=True)
 class TimingConfig:
     """One benchmark: a model, the batch sizes, R timed updates after W untimed ones, an epoch budget
-    in seconds (measure a real epoch where ⌈N / B⌉ · t(B) ≤ it), the device (already resolved)."""
+    in seconds (measure a real epoch where ⌈N / B⌉ · t(B) ≤ it), the device (already resolved), and
+    torch's CPU threads for the measuring process (1 … the CPU count; set by whoever owns that process:
+    the page's worker, batchlab.timing_worker, or the command line; measure_batch never sets it)."""
     model: str = "mlp"
     batches: tuple = (1, 10, 100, 1_000, 10_000, 60_000)
     repeats: int = 5
@@ -290,6 +293,7 @@ class TimingConfig:
     epoch_budget_s: float = 10.0
     device: str = "cpu"
     examples: int = synthetic.EXAMPLES
+    threads: int = MAX_THREADS
 
     def __post_init__(self):
         owner = "batch timing"
@@ -304,6 +308,7 @@ class TimingConfig:
         object.__setattr__(self, "epoch_budget_s",
                            float(in_range(owner, "epoch_budget_s", self.epoch_budget_s, 0.0, MAX_BUDGET_S)))
         choice(owner, "device", self.device, DEVICES[1:])  # resolved: resolve_device("auto") first
+        object.__setattr__(self, "threads", integer(owner, "threads", self.threads, 1, MAX_THREADS))
 
 
 # ----------------------------------------------------------------- one batch size

@@ -10,9 +10,11 @@ A row holds what ``batchlab.timing.measure_batch`` measured for one batch size B
   training set) estimated from one update;
 - ``epoch_measured_s``: one real epoch (⌈N / B⌉ updates in a row) timed as a whole, where that was
   affordable, else empty;
-- ``status``: ``ok``; ``out_of_memory`` (the device's allocator refused: no times); or
+- ``status``: ``ok``; ``out_of_memory`` (the device's allocator refused: no times);
   ``memory_guard`` (not attempted: on the CPU the estimated memory exceeded what was free, since
-  there the operating system may kill the whole process instead of raising an error).
+  there the operating system may kill the whole process instead of raising an error); or
+  ``crashed`` (the measuring process died during that size, e.g. killed by the operating system
+  for memory: no times; ``batchlab.timing_worker``).
 
 The CSV has exactly the columns of ``COLUMNS`` in a header line, one row per batch size; empty
 cells for absent values; floats written with ``repr`` so that reading gives back the same numbers.
@@ -25,7 +27,7 @@ import io
 import math
 from dataclasses import astuple, dataclass, fields
 
-STATUSES = ("ok", "out_of_memory", "memory_guard")
+STATUSES = ("ok", "out_of_memory", "memory_guard", "crashed")
 COLUMNS = ("device", "model", "batch", "examples", "repeats", "median_s", "low_s", "high_s",
            "epoch_estimate_s", "epoch_measured_s", "status")
 _TIMES = ("median_s", "low_s", "high_s", "epoch_estimate_s")

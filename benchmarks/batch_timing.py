@@ -2,7 +2,7 @@
 
     python -m benchmarks.batch_timing                      # MLP, 1 … 60,000, on the fastest device here
     python -m benchmarks.batch_timing --model cnn --batches 1,10,100,1000,10000,60000 \\
-        --repeats 5 --warmup 3 --device auto --epoch-budget 10 --csv batch-timing-cnn.csv
+        --repeats 5 --warmup 3 --device auto --epoch-budget 10 --threads 1 --csv batch-timing-cnn.csv
 
 The same measurement as the Batch timing page (batchlab/timing.py): per batch size, ``--warmup``
 untimed updates, then ``--repeats`` timed ones (the device waited for before each clock reading),
@@ -10,6 +10,10 @@ their median and middle half (25th–75th percentile), the epoch estimate ⌈N /
 real epoch where that estimate is at most ``--epoch-budget`` seconds. A size that runs out of memory
 is reported and the others go on. The CSV (``--csv``) is the format the page reads back: run this
 on the lab's GPU server and upload the file on the page to draw it beside the live measurement.
+
+``--threads`` means what the page's "CPU threads" setting means: torch's intra-op threads in the
+process that measures (1 to the CPU count, default the CPU count). The page sets it in its worker
+process; this command is a process of its own, so it measures in-process and sets it here.
 """
 from __future__ import annotations
 
@@ -40,7 +44,8 @@ def arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--epoch-budget", type=float, default=10.0,
                         help="time one real epoch where the estimate is at most this many seconds (0 to 600)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch's CPU threads for this run (default: torch's own choice)")
+                        help="torch's CPU threads for this run, 1 to the number of CPUs (default: the number of CPUs; "
+                             "1 gives steadier times on a busy machine)")
     parser.add_argument("--csv", type=Path, default=None, help="write the rows to this CSV file")
     return parser.parse_args(argv)
 
@@ -82,19 +87,16 @@ def main(argv=None) -> int:
 
     from batchlab import timing
 
-    if args.threads is not None:
-        if args.threads < 1:
-            print(f"error: --threads = {args.threads} is out of range; allowed --threads >= 1", file=sys.stderr)
-            return 2
-        torch.set_num_threads(args.threads)  # this process only
+    threads = timing.MAX_THREADS if args.threads is None else args.threads
     try:
         device = timing.resolve_device(args.device)
         config = timing.TimingConfig(model=args.model, batches=timing.parse_batches(args.batches),
                                      repeats=args.repeats, warmup=args.warmup, epoch_budget_s=args.epoch_budget,
-                                     device=device)
+                                     device=device, threads=threads)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    torch.set_num_threads(config.threads)  # this process only: it is the measuring process
 
     from batchlab.models import make_model, parameter_count
 

@@ -11,8 +11,9 @@ no Streamlit, no torch).
    timed as a whole.
 
 One colour per series (a source — measured here, or an uploaded CSV — with its device and model);
-the legend names the device, and so does the title. A batch size that ran out of memory is marked
-✕ on both panels and named in a note under them ("out of memory at batch 60,000 on this device");
+the legend names the device, and so does the title. A batch size without times (out of memory, not
+run for want of memory, or the measuring process crashed) is marked ✕ on both panels and named in a
+note under them ("out of memory at batch 60,000 on this device");
 rows without times never enter a trace, so nothing non-finite is drawn. The x range spans every
 planned size, so the axes stay put while results come in. Every word comes from the catalogs
 (``i18n``, table ``[batch_timing.figure]``) in ``lang``.
@@ -67,9 +68,14 @@ def format_seconds(s: float) -> str:
     return f"{s / 1e-6:.3g} µs"
 
 
+_NOTES = {"out_of_memory": "batch_timing.figure.oom", "memory_guard": "batch_timing.figure.memory_guard",
+          "crashed": "batch_timing.worker.figure_crashed"}
+_STATUS = {"ok": "batch_timing.table.status_ok", "out_of_memory": "batch_timing.table.status_out_of_memory",
+           "memory_guard": "batch_timing.table.status_memory_guard", "crashed": "batch_timing.worker.status_crashed"}
+
+
 def _memory_note(series: Series, row, lang: str, many: bool) -> str:
-    key = "batch_timing.figure.oom" if row.status == "out_of_memory" else "batch_timing.figure.memory_guard"
-    note = i18n.text(key, lang, batch=f"{row.batch:,}")
+    note = i18n.text(_NOTES[row.status], lang, batch=f"{row.batch:,}")
     return i18n.text("batch_timing.figure_notes.of_series", lang, name=series.name(lang), note=note) if many else note
 
 
@@ -204,7 +210,7 @@ def table(rows, lang: str = "en") -> dict[str, list]:
     def name(key):
         return i18n.text(f"batch_timing.table.{key}", lang)
 
-    status = {s: i18n.text(f"batch_timing.table.status_{s}", lang) for s in ("ok", "out_of_memory", "memory_guard")}
+    status = {s: i18n.text(key, lang) for s, key in _STATUS.items()}
     return {
         name("batch"): [r.batch for r in rows],
         name("updates"): [-(-r.examples // r.batch) for r in rows],

@@ -1,9 +1,13 @@
 """Batch timing: time per update and per epoch against the batch size, measured live on this server.
 
-One batch size is measured per rerun (batchlab.timing.measure_batch), then the script reruns
-itself: results appear as they come, and Stop (or any change of a setting) ends the run between
-two timed updates. Results are kept for the session, per configuration; a CSV from the command
-line (benchmarks/batch_timing.py, e.g. on the lab's GPU server) can be uploaded and drawn beside them.
+One batch size is measured per rerun, then the script reruns itself: results appear as they come.
+The updates run in a separate measuring process (batchlab.timing_worker, one per server process),
+with the CPU threads chosen here: torch's thread count is process-wide, and the server's other
+sessions would hold up the clock. While it measures, this script sleeps on the worker's pipe and
+draws its progress; Stop (or any change of a setting) interrupts the script at the next draw and
+the worker is terminated. Results are kept for the session, per configuration; a CSV from the
+command line (benchmarks/batch_timing.py, e.g. on the lab's GPU server) can be uploaded and drawn
+beside them.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import time
 
 import streamlit as st
 
-from batchlab import timing, timing_csv
+from batchlab import timing, timing_csv, timing_worker
 from batchlab.models import MODELS
 from figures.batch_timing import format_seconds, table, timing_figure
 from ui.i18n import lang, t
@@ -27,6 +31,7 @@ WARMUP = (0, 10, 3)
 BUDGETS = (0, 1, 2, 5, 10, 20, 30, 60)
 DEFAULT_BUDGET = 10
 PROGRESS_EVERY_S = 0.1  # progress-bar messages at most this often (each is a message to the browser)
+STATUS_KEYS = {"crashed": "batch_timing.worker.{}_crashed"}  # statuses whose texts are in the worker table
 BARS_PER_ROW = 3
 
 
@@ -37,10 +42,25 @@ def measuring_lock() -> threading.Lock:
     return threading.Lock()
 
 
+@st.cache_resource(show_spinner=False, on_release=timing_worker.TimingWorker.close)
+def measuring_worker() -> timing_worker.TimingWorker:
+    """The process that measures for this server's sessions (started on the first job, and again
+    after a Stop or a crash; terminated when the server exits or this cache is cleared)."""
+    return timing_worker.TimingWorker()
+
+
 @st.cache_resource(show_spinner=False)
 def device_names() -> dict[str, str]:
-    """{device: its description} for the devices torch can use here, fastest kind first."""
-    return {device: timing.describe_device(device) for device in timing.available_devices()}
+    """{device: its name} for the devices torch can use here, fastest kind first (the CPU without a
+    thread count: that is a setting)."""
+    return {device: f"CPU: {timing.cpu_model()}" if device == "cpu" else timing.describe_device(device)
+            for device in timing.available_devices()}
+
+
+def status_text(kind: str, status: str, **fields) -> str:
+    """The bar or warning text of a row's status (``kind`` "bar" or "warning")."""
+    key = STATUS_KEYS[status].format(kind) if status in STATUS_KEYS else f"batch_timing.{kind}_{status}"
+    return t(key, **fields)
 
 
 # ----------------------------------------------------------------- session state
@@ -52,6 +72,7 @@ def results(key: str) -> dict:
 def start(key: str, again: bool) -> None:
     if again:
         results(key).clear()
+    st.session_state["bt_failed"] = None
     st.session_state["bt_running"] = key
 
 
@@ -61,6 +82,7 @@ def stop() -> None:
 
 def clear(key: str) -> None:
     results(key).clear()
+    st.session_state["bt_failed"] = None
 
 
 def read_config() -> timing.TimingConfig | None:
@@ -76,14 +98,16 @@ def read_config() -> timing.TimingConfig | None:
         budget = st.select_slider(t("batch_timing.budget"), BUDGETS, value=DEFAULT_BUDGET, key="bt_budget",
                                   format_func=lambda s: f"{s} s", help=t("batch_timing.budget_help"))
         device = st.selectbox(t("batch_timing.device"), list(names), key="bt_device", format_func=names.get,
-                              help=t("batch_timing.device_help"))
+                              help=t("batch_timing.worker.device_help"))
+        threads = st.number_input(t("batch_timing.worker.threads"), 1, timing.MAX_THREADS, timing.MAX_THREADS, 1,
+                                  key="bt_threads", help=t("batch_timing.worker.threads_help", n=timing.MAX_THREADS))
     try:
         batches = timing.parse_batches(text)
     except timing.BatchSizesError as exc:
         st.error(t("batch_timing.bad_batches", value=exc.token, hi=f"{timing.MAX_BATCH:,}", n=timing.MAX_SIZES))
         return None
     return timing.TimingConfig(model=model, batches=batches, repeats=repeats, warmup=warmup,
-                               epoch_budget_s=float(budget), device=device)
+                               epoch_budget_s=float(budget), device=device, threads=int(threads))
 
 
 # ----------------------------------------------------------------- progress
@@ -93,7 +117,7 @@ def bar_text(batch: int, row, running: bool) -> str:
         return t("batch_timing.bar_waiting" if running else "batch_timing.bar_not_measured", batch=b)
     if row.ok:
         return t("batch_timing.bar_done", batch=b, median=format_seconds(row.median_s))
-    return t(f"batch_timing.bar_{row.status}", batch=b)
+    return status_text("bar", row.status, batch=b)
 
 
 def progress_bars(config, done: dict, running: bool) -> dict:
@@ -106,34 +130,56 @@ def progress_bars(config, done: dict, running: bool) -> dict:
     return bars
 
 
-def reporter(bar, batch: int):
-    """``progress(phase, done, total)`` for measure_batch, drawn on ``bar`` (at most every PROGRESS_EVERY_S).
-    Each draw is also where a Stop click interrupts the script."""
-    last = [0.0]
+class Reporter:
+    """The bar of the batch size being measured, drawn from the worker's events (progress at most every
+    PROGRESS_EVERY_S; ``tick`` redraws when nothing came for a while). Each draw is also where a
+    Stop click or a changed setting interrupts the script (and so ends the worker's job)."""
 
-    def report(phase: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if done < total and now - last[0] < PROGRESS_EVERY_S:
+    def __init__(self, bar, batch: int, starting: bool):
+        self.bar, self.batch, self.last = bar, f"{batch:,}", 0.0
+        self.fraction = 0.0
+        self.text = t("batch_timing.worker.bar_starting" if starting else "batch_timing.worker.bar_preparing",
+                      batch=self.batch)
+        self.tick()
+
+    def tick(self) -> None:
+        self.last = time.monotonic()
+        self.bar.progress(self.fraction, text=self.text)
+
+    def started(self, _message) -> None:
+        self.text = t("batch_timing.worker.bar_preparing", batch=self.batch)
+        self.tick()
+
+    def progress(self, phase: str, done: int, total: int) -> None:
+        if done < total and time.monotonic() - self.last < PROGRESS_EVERY_S:
             return
-        last[0] = now
-        bar.progress(min(done / max(total, 1), 1.0),
-                     text=t(f"batch_timing.phase_{phase}", batch=f"{batch:,}", done=done, total=total))
-    return report
+        self.fraction = min(done / max(total, 1), 1.0)
+        self.text = t(f"batch_timing.phase_{phase}", batch=self.batch, done=done, total=total)
+        self.tick()
 
 
 def measure_next(config, key: str, batch: int, bar) -> None:
-    """Measure ``batch`` (alone on this server), keep the row, rerun for the next size."""
+    """Measure ``batch`` in the worker (alone on this server), keep the row, rerun for the next size.
+
+    If the script is interrupted while it waits (Stop, a changed setting), TimingWorker.run
+    terminates the worker before the interruption goes on; the lock is released here either way."""
     lock = measuring_lock()
     if not lock.acquire(blocking=False):
         bar.progress(0.0, text=t("batch_timing.busy", batch=f"{batch:,}"))
         time.sleep(1.0)
         st.rerun()
     try:
-        row = timing.measure_batch(config, batch, describe=device_names()[config.device],
-                                   progress=reporter(bar, batch))
+        worker = measuring_worker()
+        report = Reporter(bar, batch, starting=not worker.alive())
+        row = worker.run(config, batch, progress=report.progress, tick=report.tick, started=report.started)
+    except timing_worker.MeasurementError as exc:  # not a result: say it and stop
+        st.session_state["bt_failed"] = (key, batch, str(exc))
+        stop()
+        row = None
     finally:
         lock.release()
-    results(key)[batch] = row
+    if row is not None:
+        results(key)[batch] = row
     st.rerun()
 
 
@@ -154,8 +200,8 @@ def uploaded_rows(upload) -> list:
     except UnicodeDecodeError:
         st.error(t("batch_timing.upload_not_text", name=upload.name))
     except timing_csv.CsvFormatError as exc:
-        st.error(t("batch_timing.upload_error", name=upload.name, line=exc.line, column=exc.column, value=exc.value,
-                   columns=", ".join(timing_csv.COLUMNS)))
+        st.error(t("batch_timing.worker.upload_error", name=upload.name, line=exc.line, column=exc.column,
+                   value=exc.value, columns=", ".join(timing_csv.COLUMNS)))
     return []
 
 
@@ -181,10 +227,16 @@ if config is not None:
     middle.button(t("batch_timing.stop"), key="bt_stop", disabled=not running, on_click=stop, width="stretch")
     right.button(t("batch_timing.clear"), key="bt_clear", disabled=running or not done, on_click=clear,
                  args=(key,), width="stretch")
-    st.caption(t("batch_timing.device_line", device=device_names()[config.device]))
+    measuring_on = (timing.describe_device("cpu", threads=config.threads) if config.device == "cpu"
+                    else device_names()[config.device])
+    st.caption(t("batch_timing.device_line", device=measuring_on))
     load = timing.cpu_load() if config.device == "cpu" else None
     if load is not None and load[0] > load[1]:
-        st.warning(t("batch_timing.load.busy", load=f"{load[0]:.1f}", cpus=load[1]))
+        busy = "batch_timing.worker.busy" if config.threads > 1 else "batch_timing.worker.busy_one_thread"
+        st.warning(t(busy, load=f"{load[0]:.1f}", cpus=load[1]))
+    failed = st.session_state.get("bt_failed")
+    if failed and failed[0] == key:
+        st.error(t("batch_timing.worker.failed", batch=f"{failed[1]:,}", message=failed[2]))
     bars = progress_bars(config, done, running)
 
 chart_area = st.container()
@@ -213,7 +265,7 @@ with chart_area:
                    else t("batch_timing.measured_none", budget=budget))
         for row in live:
             if not row.ok:
-                st.warning(t(f"batch_timing.warning_{row.status}", batch=f"{row.batch:,}"))
+                st.warning(status_text("warning", row.status, batch=f"{row.batch:,}"))
         st.dataframe(table(live, lang()), hide_index=True, column_config=table_formats())
         st.download_button(t("batch_timing.download"), timing_csv.to_csv(live),
                            file_name=f"batch-timing-{config.model}-{config.device}.csv", mime="text/csv",
@@ -221,6 +273,7 @@ with chart_area:
 
 with st.expander(t("batch_timing.method_title")):
     st.markdown(t("batch_timing.method"))
+    st.markdown(t("batch_timing.worker.method_process"))
 with st.expander(t("batch_timing.cpu_title")):
     st.markdown(t("batch_timing.cpu"))
 

@@ -257,6 +257,9 @@ def test_batch_sizes_are_parsed_and_checked():
     ("model", "resnet", "model = 'resnet' is not valid; allowed: mlp, cnn"),
     ("device", "auto", "device = 'auto' is not valid; allowed: cpu, cuda, mps"),
     ("batches", (10, 60_001), "batch = 60001 is out of range; allowed integers 1 <= batch <= 60,000"),
+    ("threads", 0, f"threads = 0 is out of range; allowed integers 1 <= threads <= {timing.MAX_THREADS}"),
+    ("threads", timing.MAX_THREADS + 1,
+     f"threads = {timing.MAX_THREADS + 1} is out of range; allowed integers 1 <= threads <= {timing.MAX_THREADS}"),
 ])
 def test_settings_are_checked_with_a_message_naming_the_field(field, value, message):
     with pytest.raises(ValueError) as caught:
@@ -307,6 +310,7 @@ ROWS = [
     TimingRow(DEVICE, "mlp", 60_000, 60_000, 5, status="out_of_memory"),
     TimingRow("GPU: Test GPU", "cnn", 7, 1_000, 3, 1e-5, 9e-6, 2e-5, 143 * 1e-5, 1.5e-3),
     TimingRow("GPU: Test GPU", "cnn", 60_000, 60_000, 3, status="memory_guard"),
+    TimingRow(DEVICE, "mlp", 30_000, 60_000, 5, status="crashed"),
 ]
 
 
@@ -368,6 +372,18 @@ def test_the_figure_draws_the_rows():
     assert texts.count("✕") == 2  # marked on both panels
 
 
+def test_a_crashed_size_is_marked_like_out_of_memory():
+    fig = timing_figure([("live", ROWS[:2] + ROWS[5:])])
+    update = traces(fig, f"MLP · {DEVICE}")[0]
+    np.testing.assert_array_equal(decode(update["x"]), [1, 1_000])  # no time, no point
+    texts = [a["text"] for a in fig.to_plotly_json()["layout"]["annotations"]]
+    assert "out of memory or crashed at batch 30,000 on this device" in texts and texts.count("✕") == 2
+    assert table(ROWS[5:])["status"] == ["out of memory or crashed"]
+    assert table(ROWS[5:], "zh-TW")["狀態"] == ["記憶體不足或當掉"]
+    zh = timing_figure([("live", ROWS[5:])], lang="zh-TW").to_plotly_json()["layout"]["annotations"]
+    assert "在這個裝置上，批次 30,000 記憶體不足或當掉" in [a["text"] for a in zh]
+
+
 def test_the_figure_tells_sources_apart_and_speaks_chinese():
     fig = timing_figure([("live", ROWS[:2]), ("uploaded", ROWS[3:])], lang="zh-TW")
     names = {t["name"] for t in traces(fig)}
@@ -396,13 +412,14 @@ def test_the_command_line_prints_a_table_and_writes_the_csv(tmp_path):
     out = tmp_path / "timing.csv"
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.batch_timing", "--model", "mlp", "--batches", "1000,100", "--repeats", "3",
-         "--warmup", "1", "--device", "cpu", "--epoch-budget", "0", "--csv", str(out)],
+         "--warmup", "1", "--device", "cpu", "--epoch-budget", "0", "--threads", "1", "--csv", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     rows = timing_csv.read_csv(out.read_text())
     assert [r.batch for r in rows] == [100, 1_000] and all(r.ok and r.repeats == 3 for r in rows)
     assert lines[0] == f"device: {rows[0].device} (torch {torch.__version__})"
+    assert rows[0].device == timing.describe_device("cpu", threads=1)  # --threads 1 was set in that process
     assert "269,322 parameters" in lines[1]
     header = lines.index(cli.line(cli.HEADERS))
     printed = [line.split() for line in lines[header + 2:header + 4]]
@@ -420,3 +437,9 @@ def test_the_command_line_explains_bad_input(capsys):
     assert "batches: '000' is not valid; allowed whole numbers 1 <= batch <= 60,000" in capsys.readouterr().err
     assert cli.main(["--repeats", "0", "--device", "cpu"]) == 2
     assert "repeats = 0 is out of range" in capsys.readouterr().err
+    before = torch.get_num_threads()
+    for threads in (0, timing.MAX_THREADS + 1):
+        assert cli.main(["--threads", str(threads), "--device", "cpu"]) == 2
+        assert (f"threads = {threads} is out of range; allowed integers 1 <= threads <= {timing.MAX_THREADS}"
+                in capsys.readouterr().err)
+    assert torch.get_num_threads() == before  # refused before anything was set

@@ -1,6 +1,12 @@
-"""The Batch timing page under AppTest, with tiny settings: measures, draws, keeps results, survives out
-of memory, reads an uploaded CSV back to the same numbers, explains bad input, speaks Chinese."""
+"""The Batch timing page under AppTest, with tiny settings: measures in the worker process, draws,
+keeps results, sets CPU threads in the worker only, survives out of memory and a crashed worker,
+reads an uploaded CSV back to the same numbers, explains bad input, speaks Chinese.
+
+The page keeps one worker per process (st.cache_resource), so these tests share it: it starts once
+(importing torch in a child takes a few seconds) unless a test ends it."""
 import math
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -8,36 +14,63 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import batchlab.models
-from batchlab import timing, timing_csv
+import torch
+
+from batchlab import timing, timing_csv, timing_worker
 from batchlab.timing_csv import TimingRow
 from tests.apptest_helpers import chart, decode, ok
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "batch_timing.py")
-DEVICE = timing.describe_device("cpu")
+DEVICE = timing.describe_device("cpu", threads=timing.MAX_THREADS)  # the page's default: one thread per CPU
 
 
-def fresh(batches="100, 1000", repeats=3, warmup=0, budget=0, lang=None):
+def fresh(batches="100, 1000", repeats=3, warmup=0, budget=0, lang=None, threads=None):
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["bt_batches"] = batches
     at.session_state["bt_repeats"] = repeats
     at.session_state["bt_warmup"] = warmup
     at.session_state["bt_budget"] = budget
     at.session_state["bt_device"] = "cpu"
+    if threads is not None:
+        at.session_state["bt_threads"] = threads
     if lang:
         at.query_params["lang"] = lang
     return at.run()
 
 
-def config_of(batches, repeats=3, warmup=0, budget=0):
+def config_of(batches, repeats=3, warmup=0, budget=0, threads=timing.MAX_THREADS):
     return timing.TimingConfig(batches=batches, repeats=repeats, warmup=warmup, epoch_budget_s=float(budget),
-                               device="cpu")
+                               device="cpu", threads=threads)
+
+
+def jobs_seen(monkeypatch, make_model=None) -> list:
+    """Record the page's jobs as (worker, pid before, batch, row or exception, pid after); with
+    ``make_model``, every job builds its model with it (in the worker: it is pickled by name)."""
+    run, seen = timing_worker.TimingWorker.run, []
+
+    def recording(self, config, batch, **kw):
+        before = self.pid
+        try:
+            result = run(self, config, batch, **({"make_model": make_model} if make_model else {}), **kw)
+        except timing_worker.MeasurementError as exc:
+            seen.append((self, before, batch, exc, self.pid))
+            raise
+        seen.append((self, before, batch, result, self.pid))
+        return result
+
+    monkeypatch.setattr(timing_worker.TimingWorker, "run", recording)
+    return seen
+
+
+def measured_as(at, device):
+    """The chart's per-update trace of this session's measurement on ``device``: batch sizes and medians."""
+    spec = chart(at, "bt_chart")
+    update = next(t for t in spec["data"] if t.get("xaxis") == "x" and t["name"].endswith(device))
+    return decode(update["x"]), decode(update["y"]), spec
 
 
 def measured(at):
-    """The chart's per-update trace of this session's measurement: batch sizes and medians."""
-    spec = chart(at, "bt_chart")
-    update = next(t for t in spec["data"] if t.get("xaxis") == "x" and t["name"].endswith(DEVICE))
-    return decode(update["x"]), decode(update["y"]), spec
+    return measured_as(at, DEVICE)
 
 
 def bar_texts(at):
@@ -47,6 +80,8 @@ def bar_texts(at):
 def test_the_page_waits_for_measure():
     at = ok(fresh())
     assert at.title[0].value == "Batch timing: time per update and per epoch"
+    assert at.number_input(key="bt_threads").value == timing.MAX_THREADS == os.cpu_count()
+    assert at.number_input(key="bt_threads").min == 1 and at.number_input(key="bt_threads").max == os.cpu_count()
     assert [b.label for b in at.button] == ["▶ Measure", "■ Stop", "Clear results"]
     assert at.button(key="bt_stop").disabled and at.button(key="bt_clear").disabled
     assert bar_texts(at) == ["batch 100: not measured", "batch 1,000: not measured"]
@@ -55,12 +90,17 @@ def test_the_page_waits_for_measure():
     assert any(DEVICE in c.value for c in at.caption)  # the device is named before anything runs
 
 
-def test_measure_draws_both_curves_from_the_session_results():
+def test_measure_draws_both_curves_from_the_session_results(monkeypatch):
+    jobs = jobs_seen(monkeypatch)
     at = ok(fresh())
     at.button(key="bt_start").click().run()
     ok(at)
     rows = at.session_state["bt_results"][repr(config_of((100, 1_000)))]
     assert sorted(rows) == [100, 1_000] and all(r.ok and r.repeats == 3 for r in rows.values())
+    # measured in one worker process, not in this one, with one thread per CPU
+    assert [(batch, row) for _, _, batch, row, _ in jobs] == [(100, rows[100]), (1_000, rows[1_000])]
+    assert len({pid for *_, pid in jobs}) == 1 and jobs[0][-1] != os.getpid()
+    assert all(r.device == DEVICE for r in rows.values())
     batches, medians, spec = measured(at)
     np.testing.assert_array_equal(batches, [100, 1_000])
     np.testing.assert_array_equal(medians, [rows[100].median_s, rows[1_000].median_s])
@@ -109,8 +149,26 @@ class OutOfMemoryAbove(batchlab.models.nn.Module):
         return self.inner(x)
 
 
+class KilledAt500(OutOfMemoryAbove):
+    """An MLP whose process is killed (SIGKILL, as the kernel's out-of-memory killer does) at batch 500."""
+
+    def forward(self, x):
+        if x.shape[0] == 500:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self.inner(x)
+
+
+class BrokenAbove(OutOfMemoryAbove):
+    """An MLP that fails with an error that is not out of memory from batch 50,000 on."""
+
+    def forward(self, x):
+        if x.shape[0] >= 50_000:
+            raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (50000x10 and 784x256)")
+        return self.inner(x)
+
+
 def test_out_of_memory_is_reported_and_the_other_sizes_go_on(monkeypatch):
-    monkeypatch.setattr(batchlab.models, "make_model", OutOfMemoryAbove)
+    jobs = jobs_seen(monkeypatch, OutOfMemoryAbove)
     at = ok(fresh(batches="100, 60000, 1000"))
     at.button(key="bt_start").click().run()
     ok(at)
@@ -122,6 +180,59 @@ def test_out_of_memory_is_reported_and_the_other_sizes_go_on(monkeypatch):
         "Out of memory at batch 60,000 on this device: that size has no time; the other sizes went on."]
     assert bar_texts(at)[2] == "batch 60,000: out of memory"
     assert list(at.dataframe[0].value["status"]) == ["ok", "ok", "out of memory"]
+    assert len({pid for *_, pid in jobs}) == 1  # an error the worker catches leaves it running
+
+
+def test_a_crashed_worker_is_reported_and_a_fresh_one_measures_the_rest(monkeypatch):
+    jobs = jobs_seen(monkeypatch, KilledAt500)
+    at = ok(fresh(batches="100, 500, 1000"))
+    at.button(key="bt_start").click().run()
+    ok(at)
+    rows = at.session_state["bt_results"][repr(config_of((100, 500, 1_000)))]
+    crashed = rows[500]
+    assert crashed.status == "crashed" and crashed.device == DEVICE and crashed.median_s is None
+    assert rows[100].ok and rows[1_000].ok
+    # in order: 100 in one process, which died at 500 (none is left running); 1,000 in a fresh one
+    (worker, _, b1, _, pid1), (_, _, b2, _, pid2), (_, before3, b3, _, pid3) = jobs
+    assert (b1, b2, b3) == (100, 500, 1_000) and pid2 is None and before3 is None
+    assert pid3 not in (None, pid1) and worker.alive()
+    batches, medians, spec = measured(at)
+    np.testing.assert_array_equal(batches, [100, 1_000])
+    notes = [a["text"] for a in spec["layout"]["annotations"]]
+    assert "out of memory or crashed at batch 500 on this device" in notes and notes.count("✕") == 2
+    assert [w.value for w in at.warning if "process" in w.value] == [
+        "The measuring process ended during batch 500 (out of memory or crashed on this device): that size has "
+        "no time; the other sizes went on in a fresh process."]
+    assert bar_texts(at)[1] == "batch 500: out of memory or crashed"
+    assert list(at.dataframe[0].value["status"]) == ["ok", "out of memory or crashed", "ok"]
+
+
+def test_an_error_that_is_not_out_of_memory_stops_the_run_with_a_message(monkeypatch):
+    jobs = jobs_seen(monkeypatch, BrokenAbove)
+    at = fresh(batches="100, 60000, 1000")
+    at.button(key="bt_start").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Batch 60,000 could not be measured: RuntimeError: mat1 and mat2 shapes cannot be multiplied (50000x10 and "
+        "784x256). The run stopped; ▶ Resume tries again."]
+    assert sorted(at.session_state["bt_results"][repr(config_of((100, 1_000, 60_000)))]) == [100, 1_000]
+    assert at.button(key="bt_start").label == "▶ Resume" and at.button(key="bt_stop").disabled
+    assert jobs[-1][-1] == jobs[0][-1]  # the worker said so and stayed
+
+
+def test_cpu_threads_are_set_in_the_worker_only(monkeypatch):
+    jobs = jobs_seen(monkeypatch)
+    before = torch.get_num_threads()
+    at = ok(fresh(batches="100", threads=1))
+    assert any("CPU: " in c.value and ", 1 thread**" in c.value for c in at.caption)
+    at.button(key="bt_start").click().run()
+    ok(at)
+    (row,) = at.session_state["bt_results"][repr(config_of((100,), threads=1))].values()
+    assert row.ok and row.device == timing.describe_device("cpu", threads=1) and row.device.endswith(", 1 thread")
+    assert torch.get_num_threads() == before  # this process (the server) is not touched
+    assert jobs[0][-1] != os.getpid()
+    _, _, spec = measured_as(at, row.device)
+    assert row.device in spec["layout"]["title"]["text"]
 
 
 def test_an_uploaded_csv_is_drawn_with_the_same_numbers():
@@ -158,7 +269,7 @@ def test_a_bad_upload_is_explained():
     assert [e.value for e in at.error] == [
         "The uploaded file bad.csv was not read: line 2, column median_s holds 'fast', which is not valid. The format: "
         f"a header line with {', '.join(timing_csv.COLUMNS)}; times in seconds > 0; batch, examples and repeats whole "
-        "numbers ≥ 1; status ok, out_of_memory or memory_guard."]
+        "numbers ≥ 1; status ok, out_of_memory, memory_guard or crashed."]
 
 
 @pytest.mark.parametrize("text, token", [("1,000", "000"), ("100, 70000", "70000"), ("ten", "ten")])
@@ -174,22 +285,31 @@ def test_bad_batch_sizes_are_explained(text, token):
     assert bar_texts(at) == ["batch 100: not measured"]
 
 
-@pytest.mark.parametrize("load, warned", [((6.0, 2), True), ((1.5, 2), False), (None, False)])
-def test_a_busy_machine_is_said(monkeypatch, load, warned):
+BUSY = ("This machine is busy: over the last minute it averaged 6.0 programs' worth of work for 2 CPUs (a running "
+        "measurement included). ")
+
+
+@pytest.mark.parametrize("load, threads, warning", [
+    ((6.0, 2), None, BUSY + "Times measured now come out too long and scattered: when another program holds a core, "
+                            "torch's threads wait for each other at every operation. Set CPU threads to 1 in the "
+                            "sidebar, or measure when it is quieter (on the command line: --threads 1)."),
+    ((6.0, 2), 1, BUSY + "Even with 1 thread, times measured now may come out too long and scattered: measure when "
+                         "it is quieter, and look at the spread."),
+    ((1.5, 2), None, None),
+    (None, None, None),
+])
+def test_a_busy_machine_is_said(monkeypatch, load, threads, warning):
     monkeypatch.setattr(timing, "cpu_load", lambda: load)
-    at = ok(fresh())
-    busy = [w.value for w in at.warning if w.value.startswith("This machine is busy")]
-    assert busy == ([
-        "This machine is busy: over the last minute it averaged 6.0 programs' worth of work for 2 CPUs (a running "
-        "measurement included). Times measured now come out too long and scattered: when another program holds a "
-        "core, torch's threads wait for each other at every operation. Measure when it is quieter, or run the "
-        "command line with --threads 1."] if warned else [])
+    at = ok(fresh(threads=threads))
+    busy = [w.value.replace("**", "") for w in at.warning if w.value.startswith("This machine is busy")]
+    assert busy == ([warning] if warning else [])
 
 
 def test_the_page_speaks_chinese():
     at = ok(fresh(batches="100", lang="zh-TW"))
     assert at.title[0].value == "批次計時：每次更新與每個 epoch 要花多少時間"
     assert at.button(key="bt_start").label == "▶ 開始量測"
+    assert at.number_input(key="bt_threads").label == "CPU 執行緒數"
     at.button(key="bt_start").click().run()
     ok(at)
     spec = chart(at, "bt_chart")

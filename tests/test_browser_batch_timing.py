@@ -1,5 +1,9 @@
-"""The Batch timing page in a real browser: Measure, Stop between sizes, Resume to the end, both curves
-drawn, an uploaded CSV drawn beside them, no exception; a screenshot."""
+"""The Batch timing page in a real browser: Measure (in the server's measuring process), Stop in the
+middle of a size (which ends that process), Resume to the end, both curves drawn, an uploaded CSV
+drawn beside them, no exception; a screenshot."""
+import time
+
+import psutil
 import pytest
 
 from batchlab import timing_csv
@@ -11,6 +15,29 @@ pytestmark = pytest.mark.browser
 # Test data for the upload, plainly labelled as such (not a measurement of any real device).
 UPLOAD = [TimingRow("GPU: test data", "mlp", b, 60_000, 5, m, 0.9 * m, 1.2 * m, -(-60_000 // b) * m)
           for b, m in ((100, 2e-4), (1_000, 3e-4), (60_000, 4e-3))]
+
+
+def _cmdline(process) -> str:
+    try:
+        return "" if process.status() == psutil.STATUS_ZOMBIE else " ".join(process.cmdline())
+    except psutil.Error:  # ended meanwhile
+        return ""
+
+
+def measuring_processes() -> list:
+    """The measuring processes of the app server this test started (not those of this test process)."""
+    servers = [p for p in psutil.Process().children() if "streamlit run app.py" in _cmdline(p)]
+    assert len(servers) == 1
+    return [p for p in servers[0].children(recursive=True) if "spawn_main" in _cmdline(p)]
+
+
+def eventually(condition, within_s=30.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def no_exception(page):
@@ -29,17 +56,25 @@ def test_batch_timing_main_path(page, app_server, tmp_path):
     settle(page)
     no_exception(page)
 
-    # three sizes; the largest takes long enough (8 updates on 60,000 examples) to stop it midway
+    # three sizes; the largest takes long enough (8 updates on 60,000 examples) to stop it midway;
+    # 1 CPU thread in the measuring process (steady on a busy machine)
     sizes = page.get_by_role("textbox", name="Batch sizes")
     sizes.fill("100, 1000, 60000")
     sizes.press("Enter")
     settle(page)
+    threads = page.get_by_role("spinbutton", name="CPU threads")
+    threads.fill("1")
+    threads.press("Enter")
+    settle(page)
     expect(page.get_by_text("batch 60,000: not measured")).to_be_visible()
+    expect(page.get_by_text("Measuring on CPU: ")).to_contain_text(", 1 thread.")
 
     page.get_by_role("button", name="▶ Measure").click()
     expect(page.get_by_text("batch 1,000:").filter(has_text="per update")).to_be_visible()
+    assert eventually(lambda: len(measuring_processes()) == 1)  # measuring 60,000 in the worker
     page.get_by_role("button", name="■ Stop").click()
     settle(page)
+    assert eventually(lambda: not measuring_processes()), "Stop left the measuring process running"
     expect(page.get_by_role("button", name="▶ Resume")).to_be_visible()
     expect(page.get_by_text("batch 60,000: not measured")).to_be_visible()
     chart = page.locator(".js-plotly-plot").first
@@ -64,6 +99,7 @@ def test_batch_timing_main_path(page, app_server, tmp_path):
     settle(page)
     chart = page.locator(".js-plotly-plot").first
     expect(chart.locator("g.legend")).to_contain_text("GPU: test data (uploaded)")
+    expect(chart.locator("g.legend")).to_contain_text(", 1 thread")
     expect(page.get_by_role("checkbox", name="Show this session's measurement")).to_be_checked()
     no_exception(page)
 
