@@ -103,7 +103,7 @@ def animation_controls(config: nz.NoisyConfig):
         st.session_state[key_e] = config.epochs
     left, right = st.columns(2)
     size = links.select(left.selectbox, t("noisy_gradients.anim_size"), minis, fallback, key=key_b,
-                        format_func=size_text)
+                        format_func=size_text, help=t("noisy_gradients.anim_size_help"))
     if config.epochs == 1:
         return size, 1
     with right:

@@ -57,12 +57,16 @@ def _downloads(surface, runs, figures: dict, key: str):
 
 def _settings(key: str):
     fmt_col, size_col, frames_col, fps_col = st.columns(4)
-    fmt = fmt_col.radio(t("exports.format"), ("gif", "mp4"), format_func=lambda f: t(f"exports.{f}"), horizontal=True, key=f"{key}_fmt")
+    fmt = fmt_col.radio(t("exports.format"), ("gif", "mp4"), format_func=lambda f: t(f"exports.{f}"), horizontal=True,
+                        key=f"{key}_fmt",
+                         help=t("exports.format_help"))
     size = size_col.selectbox(t("exports.size"), SIZES, index=SIZES.index(DEFAULTS["size"]),
-                              format_func=lambda s: f"{s[0]} × {s[1]}", key=f"{key}_size")
+                              format_func=lambda s: f"{s[0]} × {s[1]}", key=f"{key}_size",
+                              help=t("exports.size_help"))
     frames = frames_col.number_input(t("exports.frames"), FRAMES[0], FRAMES[1], DEFAULTS["frames"], step=10,
                                      key=f"{key}_frames", help=t("exports.frames_help"))
-    fps = fps_col.number_input(t("exports.fps"), 1, FPS_MAX, DEFAULTS["fps"], key=f"{key}_fps")
+    fps = fps_col.number_input(t("exports.fps"), 1, FPS_MAX, DEFAULTS["fps"], key=f"{key}_fps",
+                               help=t("exports.fps_help"))
     return fmt, tuple(size), int(frames), int(fps)
 
 

@@ -41,7 +41,7 @@ def language_picker() -> None:
     """A language switch in the sidebar, kept in the link so that a shared link opens in it."""
     lang()
     st.sidebar.radio(t("app.language"), list(i18n.LANGUAGES), key=KEY, horizontal=True,
-                     format_func=i18n.LANGUAGES.get)
+                     format_func=i18n.LANGUAGES.get, help=t("app.language_help"))
     chosen = st.session_state[KEY]
     if chosen == i18n.DEFAULT:
         st.query_params.pop(KEY, None)

@@ -90,7 +90,7 @@ def sync() -> None:
         state["notes"] += [t("links.unknown", key=k, raw=v) for k, v in state["pending"].items()]
         state["pending"], state["seeded"] = {}, True
     if state["notes"]:
-        st.session_state[STATE + "_note_box"].warning(t("links.ignored", items="; ".join(state["notes"])))
+        st.session_state[STATE + "_note_box"].warning(t("links.ignored", items=t("links.separator").join(state["notes"])))
     wanted = L.query(state["fields"], st.session_state)
     for k in KEEP:
         if k in st.query_params:
