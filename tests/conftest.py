@@ -3,7 +3,8 @@
 Browser tests are marked ``browser``. They need Debian's chromium at
 /usr/bin/chromium (``scripts/test`` installs it where it can); without it they
 are skipped locally, but under CI (the CI environment variable set) a missing
-browser is a failure, so CI can never pass by skipping them.
+browser is a failure, so CI can never pass by skipping them. Tests marked
+``nginx`` need Debian's nginx (/usr/sbin/nginx, or nginx on PATH) the same way.
 """
 from __future__ import annotations
 
@@ -40,16 +41,25 @@ def chromium_available() -> bool:
     return os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)
 
 
-def pytest_runtest_setup(item):
-    if item.get_closest_marker("browser") is None or chromium_available():
+def nginx_available() -> bool:
+    from serving.deploy import nginx_binary
+
+    return nginx_binary() is not None
+
+
+def _require(item, marker: str, available, what: str) -> None:
+    """Skip a test marked ``marker`` when ``available()`` is false; under CI, fail instead."""
+    if item.get_closest_marker(marker) is None or available():
         return
     if in_ci():
-        pytest.fail(
-            f"browser test needs chromium at {CHROMIUM}, which is missing; CI is set, so this is a failure, "
-            "not a skip (scripts/test installs it with apt-get when run as root)",
-            pytrace=False,
-        )
-    pytest.skip(f"chromium not found at {CHROMIUM} (install Debian's chromium, or run scripts/test as root)")
+        pytest.fail(f"{marker} test needs {what}, which is missing; CI is set, so this is a failure, "
+                    "not a skip (scripts/test installs it with apt-get when run as root)", pytrace=False)
+    pytest.skip(f"{what} not found (install it with apt-get, or run scripts/test as root)")
+
+
+def pytest_runtest_setup(item):
+    _require(item, "browser", chromium_available, f"Debian's chromium at {CHROMIUM}")
+    _require(item, "nginx", nginx_available, "Debian's nginx (/usr/sbin/nginx)")
 
 
 def _free_port() -> int:

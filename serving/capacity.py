@@ -1,0 +1,121 @@
+"""What one machine holds: start-up time, and load tests against freshly started processes.
+
+Each measurement starts its own app processes (one plain process, or several
+behind nginx as ``scripts/serve`` runs them) on free ports and stops them
+afterwards: Streamlit keeps closed sessions for two minutes, so a process
+that served one load test is not a fair start for the next.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+import psutil
+
+from .deploy import ROOT, Fleet, app_command, stop, wait_healthy
+from .loadtest import Plan, run
+from .metrics import fetch_cache_lookups
+from .protocol import Session
+from .stats import Summary
+
+
+@dataclass
+class Capacity:
+    """A load test and what it cost the app processes."""
+    processes: int
+    summary: Summary
+    cpu_s: float  # CPU seconds of all app processes during the test
+    wall_s: float
+    runs: int  # script runs served: the moves, and two to open each page
+    misses: int  # runs of the Playground's simulation that computed (cache misses), all processes
+
+    @property
+    def cpu_ms_per_run(self) -> float:
+        return 1e3 * self.cpu_s / max(self.runs, 1)
+
+    @property
+    def cores(self) -> float:
+        return self.cpu_s / self.wall_s
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(processes: int):
+    """Yields ``(url, app pids, app urls)``: one app process, or ``processes`` of them behind nginx."""
+    log = tempfile.TemporaryFile(mode="w+")
+    if processes == 1:
+        port = free_port()
+        app = subprocess.Popen(app_command(port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", app)
+            yield f"http://127.0.0.1:{port}", [app.pid], [f"http://127.0.0.1:{port}"]
+        finally:
+            stop(app)
+            log.close()
+        return
+    fleet = Fleet(processes, free_port(), free_port(), output=log)
+    try:
+        fleet.start()
+        yield fleet.url, [app.pid for app in fleet.apps], [fleet.app_url(i) for i in range(processes)]
+    finally:
+        fleet.stop()
+        log.close()
+
+
+async def open_playground(url: str) -> float:
+    """Seconds to open the Playground and finish its first run."""
+    started = time.perf_counter()
+    session = await Session.open(url, "playground", timeout=120)
+    result = await session.run(timeout=120)
+    await session.close()
+    if not result.ok:
+        raise RuntimeError(f"the Playground's first run failed: {result.exceptions}")
+    return time.perf_counter() - started
+
+
+def start_up() -> tuple[float, float]:
+    """(seconds from starting a process to /_stcore/health ok, seconds to the first finished Playground run)."""
+    port = free_port()
+    with tempfile.TemporaryFile(mode="w+") as log:
+        started = time.perf_counter()
+        app = subprocess.Popen(app_command(port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", app, timeout=120)
+            healthy_s = time.perf_counter() - started
+            asyncio.run(open_playground(f"http://127.0.0.1:{port}"))
+            return healthy_s, time.perf_counter() - started
+        finally:
+            stop(app)
+
+
+def cpu_seconds(pids) -> float:
+    total = 0.0
+    for pid in pids:
+        times = psutil.Process(pid).cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def measure(processes: int, sessions: int, duration: float, interval: float = 5.0, shared: bool = False) -> Capacity:
+    """A load test (``sessions`` moving a slider every ``interval`` s for ``duration`` s) on fresh processes."""
+    from .loadtest import PLAYGROUND, PLAYGROUND_SHARED
+
+    with served(processes) as (url, pids, app_urls):
+        asyncio.run(open_playground(url))  # imports and the first page: start-up, not load
+        cpu0, wall0 = cpu_seconds(pids), time.perf_counter()
+        summary = run(Plan(url, sessions, interval, duration, timeout=120.0,
+                           scenario=PLAYGROUND_SHARED if shared else PLAYGROUND))
+        cpu, wall = cpu_seconds(pids) - cpu0, time.perf_counter() - wall0
+        misses = sum(fetch_cache_lookups(u).get("simulate_view", {}).get("miss", 0) for u in app_urls)
+    opening = 1 if shared else 2  # the first run, and the one that makes the view the session's own
+    return Capacity(processes, summary, cpu, wall, summary.moves + opening * sessions, misses)

@@ -1,0 +1,173 @@
+"""One student's trouble is not the class's: a diverging run, a page that raises, the largest computation,
+and sessions that leave in the middle of a run.
+
+A "class" is three browser sessions (serving.loadtest) moving the Playground's learning-rate slider once
+a second for five seconds, each rerun a cache miss; while it runs, one more session makes trouble.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import psutil
+import pytest
+
+from serving.loadtest import PLAYGROUND, Plan, own_view_state, run_async, slider_values
+from serving.protocol import Session, slider_state
+from tests.serving_helpers import app_server
+
+CLASS = dict(sessions=3, interval=1.0, duration=5.0, ramp=1.0, timeout=90.0)
+CLASS_MOVES = 3 * 5  # due at phase + k for k = 0 … 4 in each session
+TTL_S = 2  # server.disconnectedSessionTTL for the memory test (Streamlit keeps a closed session 120 s by default)
+# Memory after 100 sessions came and went, above the baseline: within ±25 MB measured here once closed
+# sessions are dropped, about 190 MB while they are still kept (the default TTL of 120 s).
+LEAK_MARGIN_MB = 80
+
+
+@pytest.fixture(scope="module")
+def app():
+    with app_server() as (url, process):
+        yield url, process
+
+
+def alongside_a_class(url: str, trouble):
+    """Run the class and ``trouble(url)`` at the same time; returns (the class's summary, what trouble returned)."""
+    async def both():
+        return await asyncio.gather(run_async(Plan(url, **CLASS)), trouble(url))
+    return asyncio.run(both())
+
+
+def assert_class_unharmed(summary):
+    assert summary.errors == 0, summary.error_examples
+    assert summary.moves == CLASS_MOVES
+
+
+async def open_link(url: str, page: str, query: str = ""):
+    session = await Session.open(url, page, timeout=90, query_string=query)
+    return session, await session.run(timeout=90)
+
+
+# ----------------------------------------------------------------- trouble while a class works
+@pytest.mark.slow
+def test_a_diverging_run_is_reported_to_its_student_and_the_class_goes_on(app):
+    async def diverging(url):
+        session, first = await open_link(url, "playground", "surface=rosenbrock&run0_gd_lr=0.05&steps=500")
+        results = [first]
+        lr = session.widget("run0_gd_lr")
+        for value in ("0.1", "0.2", "0.5", "1"):
+            results.append(await session.run([slider_state(lr, value)], timeout=90))
+        await session.close()
+        return results
+
+    summary, results = alongside_a_class(app[0], diverging)
+    assert_class_unharmed(summary)
+    for result in results:
+        assert result.ok, result.exceptions
+        assert any("diverged at step" in alert for alert in result.alerts), result.alerts
+
+
+@pytest.mark.slow
+def test_the_largest_playground_computation_finishes_and_the_class_goes_on(app):
+    async def largest(url):  # the Playground's limits: four runs of 100,000 steps, every step recorded
+        session, first = await open_link(url, "playground", "steps=100000&n_runs=4")
+        lr = session.widget("run0_gd_lr")
+        results = [first] + [await session.run([slider_state(lr, v)], timeout=90) for v in ("0.001", "0.002")]
+        await session.close()
+        return results
+
+    summary, results = alongside_a_class(app[0], largest)
+    assert_class_unharmed(summary)
+    assert all(result.ok for result in results), [r.exceptions for r in results]
+
+
+@pytest.mark.slow
+def test_a_page_that_raises_shows_its_error_and_the_class_goes_on():
+    async def raising(url):
+        session = await Session.open(url, "raises", timeout=90)
+        results = []
+        for _ in range(5):
+            results.append(await session.run(timeout=90))
+            await asyncio.sleep(0.5)
+        await session.close()
+        return results
+
+    with app_server(script="tests/apps/raising_page.py") as (url, _):
+        summary, results = alongside_a_class(url, raising)
+    assert_class_unharmed(summary)
+    assert len(results) == 5
+    for result in results:
+        assert not result.ok and "RuntimeError: a page that raises" in result.exceptions[0]
+
+
+# ----------------------------------------------------------------- sessions that leave
+async def visit(url: str, index: int, leave_mid_run: bool) -> None:
+    """Open the Playground, make the view this visit's own (a cache miss) and move the learning rate (another);
+    either wait for that rerun or close the tab right after asking for it."""
+    session = await Session.open(url, "playground", timeout=90)
+    await session.run(timeout=90)
+    await session.run([own_view_state(session, PLAYGROUND, index)], timeout=90)
+    lr = session.widget("run0_gd_lr")
+    move = [slider_state(lr, slider_values(lr, PLAYGROUND.value_range)[1])]
+    if leave_mid_run:
+        await session.websocket.send(session.request(move))
+    else:
+        await session.run(move, timeout=90)
+    await session.close()
+
+
+async def crowd(url: str, indices, leave_mid_run: bool, at_once: int = 20) -> None:
+    indices = list(indices)
+    for k in range(0, len(indices), at_once):
+        await asyncio.gather(*(visit(url, i, leave_mid_run) for i in indices[k:k + at_once]))
+
+
+def settled(url: str, process: psutil.Process) -> tuple[float, int]:
+    """(resident MB, threads) once closed sessions have outlived the TTL: Streamlit drops expired
+    sessions when it stores another, so one more visit comes and goes after the wait."""
+    time.sleep(TTL_S + 1)
+    asyncio.run(crowd(url, [10_000], leave_mid_run=False))
+    time.sleep(1)
+    return process.memory_info().rss / 2**20, process.num_threads()
+
+
+@pytest.mark.slow
+def test_a_hundred_sessions_that_leave_mid_run_leave_nothing_behind():
+    with app_server(f"--server.disconnectedSessionTTL={TTL_S}") as (url, server):
+        process = psutil.Process(server.pid)
+        # Fill the page's caches to their bounds first (32 views), so that the baseline includes them.
+        asyncio.run(crowd(url, range(1_000, 1_034), leave_mid_run=False))
+        base_mb, base_threads = settled(url, process)
+        asyncio.run(crowd(url, range(100), leave_mid_run=True))
+        after_mb, after_threads = settled(url, process)
+    assert after_mb - base_mb < LEAK_MARGIN_MB, (base_mb, after_mb)
+    assert after_threads <= base_threads + 2, (base_threads, after_threads)  # no script thread left running
+
+
+def idle_within(process: psutil.Process, seconds: float) -> bool:
+    """True once the process uses less than a third of a core over one second, within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.cpu_percent(interval=1.0) < 30:
+            return True
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="the Basins page's largest grid (200 × 200 starts × 100,000 steps) keeps both "
+                   "cores busy for minutes after its session left: optimizers.engine._run_chunks hands its thread pool "
+                   "20 chunks up front (here over 20 s each) and its `with` block waits for every one of them even "
+                   "when the page's progress callback stops the run")
+def test_leaving_the_largest_basins_computation_stops_it():
+    async def ask_and_leave(url):
+        session = await Session.open(url, "basins", timeout=90, query_string="basin_n=200&basin_steps=100000")
+        await session.websocket.send(session.request())
+        await asyncio.sleep(3)
+        await session.close()
+
+    with app_server() as (url, server):
+        try:
+            asyncio.run(ask_and_leave(url))
+            idle = idle_within(psutil.Process(server.pid), 10)
+        finally:
+            server.kill()  # a computation left running would hold up a polite stop
+    assert idle
