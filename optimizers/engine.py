@@ -20,6 +20,7 @@ MAX_STEPS = 1_000_000
 MAX_RUNS = 1_000_000
 MAX_WORK = 5_000_000_000  # trajectory-steps in one call (about 20 s on 2 cores)
 MAX_RECORD_BYTES = 600 * 2**20
+_CHUNK_WORK = 20_000_000  # trajectory-steps per piece when reporting progress: about 0.1–0.3 s
 _THREAD_WORK = 2_000_000  # below this many trajectory-steps one thread is faster than two
 
 
@@ -222,11 +223,16 @@ def _power_tables(opt, H, steps):
 
 
 def _run_chunks(run_chunk, K, steps, progress, threads):
-    """Split the K runs into chunks: over threads (the kernel releases the GIL)
-    when the work is large, and into enough pieces to report progress."""
+    """Split the K runs into chunks: over threads (the kernel releases the GIL) when the work is
+    large, and, when there is progress to report, into 20 pieces or pieces of at most _CHUNK_WORK
+    trajectory-steps, whichever are smaller.
+
+    Small pieces keep progress smooth and make a run stoppable: when ``progress`` raises (a page
+    whose session has gone away), the pieces not yet started are cancelled, so at most one piece
+    per thread still finishes."""
     work = K * steps
     threads = threads or (min(os.cpu_count() or 1, K) if work >= _THREAD_WORK else 1)
-    pieces = max(threads, min(K, 20 if progress and work >= _THREAD_WORK else threads))
+    pieces = max(threads, min(K, max(20, -(-work // _CHUNK_WORK)))) if progress and work >= _THREAD_WORK else threads
     bounds = np.linspace(0, K, pieces + 1).astype(int)
     chunks = [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
     if threads == 1:
@@ -235,9 +241,12 @@ def _run_chunks(run_chunk, K, steps, progress, threads):
             if progress:
                 progress((i + 1) / len(chunks))
         return
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    pool = ThreadPoolExecutor(max_workers=threads)
+    try:
         futures = [pool.submit(run_chunk, lo, hi) for lo, hi in chunks]
         for i, f in enumerate(futures):
             f.result()
             if progress:
                 progress((i + 1) / len(futures))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

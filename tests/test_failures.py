@@ -153,10 +153,6 @@ def idle_within(process: psutil.Process, seconds: float) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the Basins page's largest grid (200 × 200 starts × 100,000 steps) keeps both "
-                   "cores busy for minutes after its session left: optimizers.engine._run_chunks hands its thread pool "
-                   "20 chunks up front (here over 20 s each) and its `with` block waits for every one of them even "
-                   "when the page's progress callback stops the run")
 def test_leaving_the_largest_basins_computation_stops_it():
     async def ask_and_leave(url):
         session = await Session.open(url, "basins", timeout=90, query_string="basin_n=200&basin_steps=100000")
