@@ -4,9 +4,9 @@
 #   docker run -p 8080:8080 descent-lab      # open http://localhost:8080
 FROM python:3.11-slim-bookworm
 
-# Debian's nginx, as in the tested set-up.
+# Debian's nginx, as in the tested set-up; a CJK font for the Chinese labels of rendered animations.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends nginx \
+    && apt-get install -y --no-install-recommends nginx fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
