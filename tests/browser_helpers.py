@@ -17,3 +17,13 @@ def settle(page):
 def the_map(page):
     """The first map chart: the one that carries the surface raster."""
     return page.locator(".js-plotly-plot", has=page.locator("g.imagelayer image")).first
+
+
+def open_page(page, url, height: int = 1000):
+    """Go to ``url`` in a 1400-pixel-wide window, with the tests' timeouts on every wait."""
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_viewport_size({"width": 1400, "height": height})
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(url)

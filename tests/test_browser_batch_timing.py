@@ -8,7 +8,7 @@ import pytest
 
 from batchlab import timing_csv
 from batchlab.timing_csv import TimingRow
-from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, settle
+from tests.browser_helpers import ARTIFACTS, open_page, settle
 
 pytestmark = pytest.mark.browser
 
@@ -48,10 +48,7 @@ def no_exception(page):
 def test_batch_timing_main_path(page, app_server, tmp_path):
     from playwright.sync_api import expect
 
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(f"{app_server}/batch_timing")
+    open_page(page, f"{app_server}/batch_timing")
     expect(page.locator("h1", has_text="Batch timing")).to_be_visible()
     settle(page)
     no_exception(page)

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 import i18n
-from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, settle, the_map
+from tests.browser_helpers import ARTIFACTS, open_page, settle, the_map
 
 pytestmark = pytest.mark.browser
 
@@ -13,13 +13,8 @@ def query(page) -> dict:
     return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
 
 
-def open_page(page, url):
-    from playwright.sync_api import expect
-
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(url)
+def open_settled(page, url):
+    open_page(page, url)
     settle(page)
 
 
@@ -27,7 +22,7 @@ def test_a_shared_link_opens_the_same_view_and_the_language_switches(page, app_s
     from playwright.sync_api import expect
 
     zh = i18n.catalog("zh-TW")
-    open_page(page, f"{app_server}/playground?lang=zh-TW&steps=1000&run0_optimizer=adam&run0_adam_lr=0.1")
+    open_settled(page, f"{app_server}/playground?lang=zh-TW&steps=1000&run0_optimizer=adam&run0_adam_lr=0.1")
     expect(page.locator("h1", has_text=zh["playground.title"])).to_be_visible()
     expect(page.get_by_text(zh["optimizer.adam.description"])).to_be_visible()
     expect(the_map(page)).to_be_visible()
@@ -48,7 +43,7 @@ def test_a_shared_link_opens_the_same_view_and_the_language_switches(page, app_s
 def test_the_tour_opens_a_scene_in_the_playground(page, app_server):
     from playwright.sync_api import expect
 
-    open_page(page, f"{app_server}/tour")
+    open_settled(page, f"{app_server}/tour")
     expect(page.locator("h1", has_text=i18n.text("tour.title"))).to_be_visible()
     page.get_by_role("button", name=i18n.text("tour.next")).click()
     page.wait_for_url("**scene=1**")
@@ -62,12 +57,12 @@ def test_the_tour_opens_a_scene_in_the_playground(page, app_server):
 
 
 def test_presentation_mode_folds_the_sidebar_and_enlarges_text(page, app_server):
-    open_page(page, f"{app_server}/playground?present=1&steps=1000")
+    open_settled(page, f"{app_server}/playground?present=1&steps=1000")
     page.wait_for_function("getComputedStyle(document.documentElement).fontSize === '20px'")
     assert page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "true"
-    open_page(page, f"{app_server}/playground?steps=1000")  # and without it, the usual page
+    open_settled(page, f"{app_server}/playground?steps=1000")  # and without it, the usual page
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "16px"
     assert page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "false"
-    open_page(page, f"{app_server}/playground?present=1&steps=1000")
+    open_settled(page, f"{app_server}/playground?present=1&steps=1000")
     page.wait_for_function("getComputedStyle(document.documentElement).fontSize === '20px'")
     page.screenshot(path=str(ARTIFACTS / "presentation.png"))

@@ -6,7 +6,7 @@ import pytest
 
 import optimizers
 
-from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, settle
+from tests.browser_helpers import ARTIFACTS, open_page, settle
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +19,7 @@ def no_exception(page):
 def test_basins_page(page, app_server):
     from playwright.sync_api import expect
 
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_viewport_size({"width": 1400, "height": 1900})
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(f"{app_server}/basins")
+    open_page(page, f"{app_server}/basins", height=1900)
     expect(page.locator("h1", has_text="Basins of attraction")).to_be_visible()
     maps = page.locator(".js-plotly-plot", has=page.locator("g.heatmaplayer image"))
     expect(maps).to_have_count(2)  # GD and momentum, each drawn as a heatmap image
@@ -78,10 +75,7 @@ def test_basins_page(page, app_server):
 def test_schedules_page(page, app_server):
     from playwright.sync_api import expect
 
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_viewport_size({"width": 1400, "height": 2400})
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(f"{app_server}/schedules")
+    open_page(page, f"{app_server}/schedules", height=2400)
     expect(page.locator("h1", has_text="Learning-rate schedules")).to_be_visible()
     kinds = optimizers.schedule_names()
     charts = page.locator(".js-plotly-plot")

@@ -2,7 +2,7 @@
 setting of the picture redraws it, and no error anywhere."""
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, settle
+from tests.browser_helpers import ARTIFACTS, open_page, settle
 
 pytestmark = pytest.mark.browser
 
@@ -18,10 +18,7 @@ def no_exception(page):
 def test_generalization_main_path(page, app_server):
     from playwright.sync_api import expect
 
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(f"{app_server}{LINK}")
+    open_page(page, f"{app_server}{LINK}")
     expect(page.locator("h1", has_text="Generalization: small and large batches")).to_be_visible()
     charts = page.locator(".js-plotly-plot")
     expect(charts).to_have_count(5)

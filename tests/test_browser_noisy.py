@@ -1,7 +1,7 @@
 """The Noisy gradients page in a real browser: surfaces drawn, the batch animation plays, a preset redraws."""
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, settle
+from tests.browser_helpers import ARTIFACTS, open_page, settle
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +19,7 @@ def outline(contour):
 def test_noisy_gradients_main_path(page, app_server):
     from playwright.sync_api import expect
 
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(f"{app_server}/noisy_gradients")
+    open_page(page, f"{app_server}/noisy_gradients")
     expect(page.locator("h1", has_text="Noisy gradients")).to_be_visible()
     charts = page.locator(".js-plotly-plot")
     expect(charts).to_have_count(4)

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, settle, the_map
+from tests.browser_helpers import ARTIFACTS, open_page, settle, the_map
 
 pytestmark = pytest.mark.browser
 
@@ -20,10 +20,7 @@ def curve_d(chart):
 def test_sweep_main_path(page, app_server):
     from playwright.sync_api import expect
 
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(f"{app_server}/sweep")
+    open_page(page, f"{app_server}/sweep")
     expect(page.locator("h1", has_text="Learning-rate sweep")).to_be_visible()
     chart = sweep_chart(page)
     expect(chart).to_be_visible()
@@ -67,10 +64,7 @@ def test_sweep_link_and_chinese(page, app_server):
     """A changed setting is written into the address bar; that link, opened in Chinese, shows the same view."""
     from playwright.sync_api import expect
 
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(f"{app_server}/sweep?steps=1000&n_rates=9")
+    open_page(page, f"{app_server}/sweep?steps=1000&n_rates=9")
     expect(sweep_chart(page)).to_be_visible()
     settle(page)
     slider = page.get_by_role("slider", name="Number of rates (n_rates)")
