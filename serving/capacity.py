@@ -7,7 +7,6 @@ that served one load test is not a fair start for the next.
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
 import subprocess
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 import psutil
 
 from .deploy import ROOT, Fleet, app_command, stop, wait_healthy
-from .loadtest import Plan, run
+from .loadtest import Plan, run, run_coroutine
 from .metrics import fetch_cache_lookups
 from .protocol import Session
 from .stats import Summary
@@ -92,7 +91,7 @@ def start_up() -> tuple[float, float]:
         try:
             wait_healthy(f"http://127.0.0.1:{port}", app, timeout=120)
             healthy_s = time.perf_counter() - started
-            asyncio.run(open_playground(f"http://127.0.0.1:{port}"))
+            run_coroutine(open_playground(f"http://127.0.0.1:{port}"))
             return healthy_s, time.perf_counter() - started
         finally:
             stop(app)
@@ -111,7 +110,7 @@ def measure(processes: int, sessions: int, duration: float, interval: float = 5.
     from .loadtest import PLAYGROUND, PLAYGROUND_SHARED
 
     with served(processes) as (url, pids, app_urls):
-        asyncio.run(open_playground(url))  # imports and the first page: start-up, not load
+        run_coroutine(open_playground(url))  # imports and the first page: start-up, not load
         cpu0, wall0 = cpu_seconds(pids), time.perf_counter()
         summary = run(Plan(url, sessions, interval, duration, timeout=120.0,
                            scenario=PLAYGROUND_SHARED if shared else PLAYGROUND))

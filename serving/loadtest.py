@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .deploy import STICKY_COOKIE
@@ -197,6 +198,17 @@ async def run_async(plan: Plan) -> Summary:
         examples={kind: message for log in reversed(logs) for kind, message in log.examples.items()})
 
 
+def run_coroutine(coro):
+    """``asyncio.run(coro)``, also from a thread whose event loop is already running (a notebook, or a
+    test session whose browser driver keeps a loop on the main thread): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def run(plan: Plan) -> Summary:
     """Run the load test against the app at ``plan.url`` (127.0.0.1 only) and summarize it."""
-    return asyncio.run(run_async(plan))
+    return run_coroutine(run_async(plan))

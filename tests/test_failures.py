@@ -12,7 +12,7 @@ import time
 import psutil
 import pytest
 
-from serving.loadtest import PLAYGROUND, Plan, own_view_state, run_async, slider_values
+from serving.loadtest import PLAYGROUND, Plan, own_view_state, run_async, run_coroutine, slider_values
 from serving.protocol import Session, slider_state
 from tests.serving_helpers import app_server
 
@@ -34,7 +34,7 @@ def alongside_a_class(url: str, trouble):
     """Run the class and ``trouble(url)`` at the same time; returns (the class's summary, what trouble returned)."""
     async def both():
         return await asyncio.gather(run_async(Plan(url, **CLASS)), trouble(url))
-    return asyncio.run(both())
+    return run_coroutine(both())
 
 
 def assert_class_unharmed(summary):
@@ -125,7 +125,7 @@ def settled(url: str, process: psutil.Process) -> tuple[float, int]:
     """(resident MB, threads) once closed sessions have outlived the TTL: Streamlit drops expired
     sessions when it stores another, so one more visit comes and goes after the wait."""
     time.sleep(TTL_S + 1)
-    asyncio.run(crowd(url, [10_000], leave_mid_run=False))
+    run_coroutine(crowd(url, [10_000], leave_mid_run=False))
     time.sleep(1)
     return process.memory_info().rss / 2**20, process.num_threads()
 
@@ -135,9 +135,9 @@ def test_a_hundred_sessions_that_leave_mid_run_leave_nothing_behind():
     with app_server(f"--server.disconnectedSessionTTL={TTL_S}") as (url, server):
         process = psutil.Process(server.pid)
         # Fill the page's caches to their bounds first (32 views), so that the baseline includes them.
-        asyncio.run(crowd(url, range(1_000, 1_034), leave_mid_run=False))
+        run_coroutine(crowd(url, range(1_000, 1_034), leave_mid_run=False))
         base_mb, base_threads = settled(url, process)
-        asyncio.run(crowd(url, range(100), leave_mid_run=True))
+        run_coroutine(crowd(url, range(100), leave_mid_run=True))
         after_mb, after_threads = settled(url, process)
     assert after_mb - base_mb < LEAK_MARGIN_MB, (base_mb, after_mb)
     assert after_threads <= base_threads + 2, (base_threads, after_threads)  # no script thread left running
@@ -162,7 +162,7 @@ def test_leaving_the_largest_basins_computation_stops_it():
 
     with app_server() as (url, server):
         try:
-            asyncio.run(ask_and_leave(url))
+            run_coroutine(ask_and_leave(url))
             idle = idle_within(psutil.Process(server.pid), 10)
         finally:
             server.kill()  # a computation left running would hold up a polite stop
