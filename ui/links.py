@@ -13,7 +13,6 @@ from __future__ import annotations
 import streamlit as st
 
 import i18n
-
 from lab import links as L
 from ui.i18n import KEY as LANG_KEY
 from ui.i18n import t, unknown_language
@@ -97,8 +96,3 @@ def sync() -> None:
             wanted[k] = st.query_params[k]
     if wanted != {k: st.query_params[k] for k in st.query_params}:
         st.query_params.from_dict(wanted)
-
-
-def current_query() -> dict[str, str]:
-    """The query string of the view as drawn so far (for 'copy link' and tests)."""
-    return L.query(st.session_state[STATE]["fields"], st.session_state)

@@ -27,10 +27,6 @@ def setup(page: str) -> None:
         st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
 
 
-def presenting() -> bool:
-    return bool(st.session_state.get(PRESENT_KEY))
-
-
 def finish() -> None:
     """Call last: notes about the link, and this view written into the URL."""
     links.sync()
