@@ -6,7 +6,9 @@ catalogs (i18n/*.toml, table ``[nav]``).
 """
 import streamlit as st
 
+from lab.links import bool_field
 from ui.i18n import lang, t
+from ui.page import PRESENT_KEY
 
 PAGES = (  # (file, icon); the title is t("nav.<file stem>")
     ("home", "🏠"),
@@ -20,8 +22,17 @@ PAGES = (  # (file, icon); the title is t("nav.<file stem>")
     ("generalization", "🎯"),
 )
 
+
+def link_presents() -> bool:
+    """Whether the link turns presentation mode on, read as its switch reads it."""
+    try:
+        return bool_field(PRESENT_KEY, False).parse(st.query_params.get(PRESENT_KEY, "0"))
+    except ValueError:
+        return False  # the page names the bad value in its note
+
+
 lang()  # the language from the link, before any title is drawn
-presenting = st.session_state.get("present", st.query_params.get("present") in ("1", "true", "on"))
+presenting = st.session_state.get(PRESENT_KEY, link_presents())
 st.set_page_config(page_title=t("app.name"), layout="wide",
                    initial_sidebar_state="collapsed" if presenting else "auto")
 

@@ -27,3 +27,16 @@ def open_page(page, url, height: int = 1000):
     page.set_viewport_size({"width": 1400, "height": height})
     expect.set_options(timeout=TIMEOUT_MS)
     page.goto(url)
+
+
+def nudge(page, slider, key: str = "ArrowLeft"):
+    """Move ``slider`` (a locator) one stop with the keyboard and wait for the rerun it starts."""
+    slider.focus()
+    slider.press(key)
+    settle(page)
+
+
+def no_error(page):
+    """No exception box and no error message anywhere on the page."""
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.get_by_test_id("stAlertContentError").count() == 0

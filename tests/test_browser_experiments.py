@@ -6,7 +6,7 @@ import pytest
 
 import optimizers
 
-from tests.browser_helpers import ARTIFACTS, open_page, settle
+from tests.browser_helpers import ARTIFACTS, nudge, open_page, settle
 
 pytestmark = pytest.mark.browser
 
@@ -62,9 +62,7 @@ def test_basins_page(page, app_server):
     right_image = maps.nth(1).locator("g.heatmaplayer image").first
     before = right_image.get_attribute("href")
     slider = page.get_by_role("slider", name="η (lr)").first
-    slider.focus()
-    slider.press("ArrowRight")
-    settle(page)
+    nudge(page, slider, "ArrowRight")
     expect(page.get_by_text("momentum λ=0.9 η=0.02")).to_be_visible()
     expect(maps.nth(1).locator("g.heatmaplayer image").first).not_to_have_attribute("href", before)
     no_exception(page)
@@ -97,9 +95,7 @@ def test_schedules_page(page, app_server):
     line = card.locator(".js-plotly-plot g.scatterlayer path.js-line").first
     before = line.get_attribute("d")
     step_size = card.get_by_role("slider", name="step_size")
-    step_size.focus()
-    step_size.press("ArrowRight")
-    settle(page)
+    nudge(page, step_size, "ArrowRight")
     expect(card.locator(".js-plotly-plot g.scatterlayer path.js-line").first).not_to_have_attribute("d", before)
     expect(card.get_by_test_id("stSliderThumbValue").filter(has_text="310")).to_have_count(1)
     no_exception(page)

@@ -2,17 +2,13 @@
 setting of the picture redraws it, and no error anywhere."""
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, open_page, settle
+from tests.browser_helpers import ARTIFACTS, no_error, nudge, open_page, settle
 
 pytestmark = pytest.mark.browser
 
 # Few epochs and a small network keep the training to a second or two.
 LINK = "/generalization?gen_epochs=4&gen_hidden=16&gen_toy_runs=200&gen_toy_steps=200"
 
-
-def no_exception(page):
-    assert page.get_by_test_id("stException").count() == 0
-    assert page.get_by_test_id("stAlertContentError").count() == 0
 
 
 def test_generalization_main_path(page, app_server):
@@ -23,7 +19,7 @@ def test_generalization_main_path(page, app_server):
     charts = page.locator(".js-plotly-plot")
     expect(charts).to_have_count(5)
     settle(page)
-    no_exception(page)
+    no_error(page)
     expect(page.get_by_test_id("stAlertContainer")).to_have_count(0)  # every link setting was used
 
     accuracy = page.locator(".js-plotly-plot", has_text="Accuracy against batch size")
@@ -38,14 +34,12 @@ def test_generalization_main_path(page, app_server):
     expect(toy.locator("g.legend")).to_contain_text("B = 4:")
     expect(toy.locator("g.barlayer path").first).to_be_attached()
     slider = page.get_by_role("slider", name="Small batch")
-    slider.focus()
-    slider.press("ArrowRight")  # 4 → 8
-    settle(page)
+    nudge(page, slider, "ArrowRight")  # 4 → 8
     toy = page.locator(".js-plotly-plot", has_text="Where the runs ended")
     expect(toy.locator("g.legend")).to_contain_text("B = 8:")
     expect(page.get_by_text("Batch size 8", exact=False).first).to_be_visible()
     assert "gen_toy_small=8" in page.url
-    no_exception(page)
+    no_error(page)
 
     # The page scrolls inside Streamlit's main container, not the document: a tall viewport shows it all.
     ARTIFACTS.mkdir(exist_ok=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, settle, the_map
+from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, nudge, settle, the_map
 
 pytestmark = pytest.mark.browser
 
@@ -29,9 +29,7 @@ def test_playground_main_path(page, app_server):
 
     # move run 1's learning rate one stop down with the keyboard
     slider = page.get_by_role("slider", name="η (lr)").first
-    slider.focus()
-    slider.press("ArrowLeft")
-    settle(page)
+    nudge(page, slider)
     chart = the_map(page)
     expect(chart.locator("g.scatterlayer g.trace path.js-line").first).not_to_have_attribute("d", before)
     assert page.get_by_test_id("stException").count() == 0

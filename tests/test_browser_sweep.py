@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, open_page, settle, the_map
+from tests.browser_helpers import ARTIFACTS, nudge, open_page, settle, the_map
 
 pytestmark = pytest.mark.browser
 
@@ -34,9 +34,7 @@ def test_sweep_main_path(page, app_server):
 
     # fewer steps: every run changes, and so does the curve
     slider = page.get_by_role("slider", name="Steps per run")
-    slider.focus()
-    slider.press("ArrowLeft")
-    settle(page)
+    nudge(page, slider)
     chart = sweep_chart(page)
     expect(chart.locator("g.scatterlayer g.trace path.js-line").first).not_to_have_attribute("d", before)
     assert page.get_by_test_id("stException").count() == 0
