@@ -143,6 +143,12 @@ def _checked(field: str, check, **info):
         raise SettingError(field, str(exc), **info) from None
 
 
+def _setting(owner: str, field: str, value, kind: type, lo, hi, **info):
+    """``value`` checked as an integer (``kind`` int) or a number (float) in lo…hi, else a SettingError."""
+    check = integer if kind is int else (lambda *a: float(in_range(*a)))
+    return _checked(field, lambda: check(owner, field, value, lo, hi), value=value, lo=lo, hi=hi, **info)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """One training run: a batch size and the learning rate it got."""
@@ -154,18 +160,10 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
-        owner = "digits training"
-        checks = {
-            "batch_size": (lambda v: integer(owner, "batch_size", v, 1, N_TRAIN), 1, N_TRAIN),
-            "lr": (lambda v: float(in_range(owner, "lr", v, LR_LO, LR_HI)), LR_LO, LR_HI),
-            "epochs": (lambda v: integer(owner, "epochs", v, 1, MAX_EPOCHS), 1, MAX_EPOCHS),
-            "hidden": (lambda v: integer(owner, "hidden", v, 1, MAX_HIDDEN), 1, MAX_HIDDEN),
-            "momentum": (lambda v: float(in_range(owner, "momentum", v, 0.0, MOMENTUM_HI)), 0.0, MOMENTUM_HI),
-            "seed": (lambda v: integer(owner, "seed", v, 0, MAX_SEED), 0, MAX_SEED),
-        }
-        for field, (check, lo, hi) in checks.items():
-            value = getattr(self, field)
-            object.__setattr__(self, field, _checked(field, lambda: check(value), value=value, lo=lo, hi=hi,
+        bounds = {"batch_size": (int, 1, N_TRAIN), "lr": (float, LR_LO, LR_HI), "epochs": (int, 1, MAX_EPOCHS),
+                  "hidden": (int, 1, MAX_HIDDEN), "momentum": (float, 0.0, MOMENTUM_HI), "seed": (int, 0, MAX_SEED)}
+        for field, (kind, lo, hi) in bounds.items():  # batch_size first: the others' errors name the checked one
+            object.__setattr__(self, field, _setting("digits training", field, getattr(self, field), kind, lo, hi,
                                                      batch=self.batch_size))
 
     @property
@@ -191,17 +189,12 @@ class StudyConfig:
         if not 1 <= len(sizes) <= MAX_BATCH_SIZES:
             raise SettingError("batch_sizes", f"{owner}: batch_sizes = {list(sizes)!r} is out of range; allowed "
                                f"1 to {MAX_BATCH_SIZES} batch sizes", value=list(sizes), lo=1, hi=MAX_BATCH_SIZES)
-        sizes = tuple(sorted({_checked("batch_size", lambda: integer(owner, "batch_size", b, 1, N_TRAIN),
-                                       value=b, lo=1, hi=N_TRAIN) for b in sizes}))
+        sizes = tuple(sorted({_setting(owner, "batch_size", b, int, 1, N_TRAIN) for b in sizes}))
         object.__setattr__(self, "batch_sizes", sizes)
         object.__setattr__(self, "lr_rule", _checked("lr_rule", lambda: choice(owner, "lr_rule", self.lr_rule,
                                                                                 LR_RULES), value=self.lr_rule))
-        object.__setattr__(self, "base_lr", _checked(
-            "base_lr", lambda: float(in_range(owner, "base_lr", self.base_lr, LR_LO, LR_HI)),
-            value=self.base_lr, lo=LR_LO, hi=LR_HI))
-        object.__setattr__(self, "ref_batch", _checked(
-            "ref_batch", lambda: integer(owner, "ref_batch", self.ref_batch, 1, N_TRAIN),
-            value=self.ref_batch, lo=1, hi=N_TRAIN))
+        object.__setattr__(self, "base_lr", _setting(owner, "base_lr", self.base_lr, float, LR_LO, LR_HI))
+        object.__setattr__(self, "ref_batch", _setting(owner, "ref_batch", self.ref_batch, int, 1, N_TRAIN))
         self.runs()  # every run's own checks, the scaled learning rate η(B) among them
 
     def runs(self) -> tuple[TrainConfig, ...]:

@@ -47,6 +47,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from optimizers.validate import in_range, integer
+
 N = 128  # examples: 64 twin pairs
 DATA_SEED = 0  # the data never change; the control "seed" reshuffles the batches
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, N)  # divisors of N: every batch of an epoch has the same size
@@ -73,22 +75,16 @@ class ConfigError(ValueError):
 
 def _number(field: str, value, lo: float, hi: float, lo_open: bool = False) -> float:
     try:
-        v = float(value)
-    except (TypeError, ValueError):
+        return float(in_range("noisy gradients", field, value, lo, hi, lo_open=lo_open))
+    except (TypeError, ValueError):  # TypeError: float() of a longer array
         raise ConfigError(field, value, lo, hi) from None
-    if not np.isfinite(v) or v > hi or v < lo or (lo_open and v == lo):
-        raise ConfigError(field, value, lo, hi)
-    return v
 
 
 def _integer(field: str, value, lo: int, hi: int) -> int:
     try:
-        ok = float(value) == int(value)
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok or not lo <= int(value) <= hi:
-        raise ConfigError(field, value, lo, hi)
-    return int(value)
+        return integer("noisy gradients", field, value, lo, hi)
+    except ValueError:
+        raise ConfigError(field, value, lo, hi) from None
 
 
 # ----------------------------------------------------------------- settings

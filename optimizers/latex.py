@@ -245,61 +245,25 @@ def update_rule(optimizer, schedule: Schedule | None = None) -> str:
 
 
 # ---------------------------------------------------------------- differences from torch.optim
-def _note_heavy_ball(rule, opt):
-    return ("torch.optim.SGD's buffer: m starts at the first gradient and η multiplies the whole buffer, "
-            "so under a schedule the stored velocity is rescaled by the current η (the lecture's m = λm − ηg "
-            "gives the same path only while η is constant)")
-
-
-def _note_nesterov(rule, opt):
-    return "torch.optim.SGD(nesterov=True): torch's θ is the lecture's look-ahead point θ + μm, not θ itself"
-
-
-def _note_lecture_momentum(rule, opt):
-    return ("lecture form m = λm − η g, θ ← θ + m: equal to torch.optim.SGD(momentum) at constant η, "
-            "but past moves keep the η they were made with (torch rescales its buffer by the current η)")
-
-
-def _note_root_sum(rule, opt):
-    return ("torch.optim.Adagrad: σ is the root of the sum of squared gradients (√(t+1) times the lecture's "
-            "root mean square), ε outside the root")
-
-
-def _note_root_mean(rule, opt):
-    return ("lecture form: σ is the root mean square of the past gradients, torch.optim.Adagrad's is the root "
-            "of their sum (√(t+1) times larger, which no constant learning rate can absorb)")
-
-
-def _note_moving(rule, opt):
-    return ("torch.optim.RMSprop: the average of squares starts at 0 with no bias correction, so the first "
-            "step is 1/√(1 − α) times η·sign(g) (10× at α = 0.99); the lecture starts it at (g⁰)²")
-
-
-def _note_lecture_rms(rule, opt):
-    return ("lecture form: the average of squares starts at (g⁰)², so the first step is η·sign(g); "
-            "torch.optim.RMSprop starts it at 0 (a first step 1/√(1 − α) times larger)")
-
-
-def _note_adam(rule, opt):
-    return ("as torch.optim.Adam: ε is added after the bias correction (the paper's 'efficient' form adds it "
-            "before, about 1e-9 apart)")
-
-
-def _note_rectified(rule, opt):
-    return ("as torch.optim.RAdam: σ = 1 (momentum SGD) while ρ ≤ 5, and ε sits before the bias correction, "
-            "unlike Adam")
-
-
-NOTES = {
-    R.HeavyBall: _note_heavy_ball,
-    R.Nesterov: _note_nesterov,
-    R.LectureMomentum: _note_lecture_momentum,
-    R.RootSumSquare: _note_root_sum,
-    R.RootMeanSquare: _note_root_mean,
-    R.MovingRMS: _note_moving,
-    R.LectureRMS: _note_lecture_rms,
-    R.AdamRMS: _note_adam,
-    R.RectifiedRMS: _note_rectified,
+NOTES = {  # rule type -> how it differs from torch.optim (plain text)
+    R.HeavyBall: "torch.optim.SGD's buffer: m starts at the first gradient and η multiplies the whole buffer, "
+                  "so under a schedule the stored velocity is rescaled by the current η (the lecture's m = λm − ηg "
+                  "gives the same path only while η is constant)",
+    R.Nesterov: "torch.optim.SGD(nesterov=True): torch's θ is the lecture's look-ahead point θ + μm, not θ itself",
+    R.LectureMomentum: "lecture form m = λm − η g, θ ← θ + m: equal to torch.optim.SGD(momentum) at constant η, "
+                  "but past moves keep the η they were made with (torch rescales its buffer by the current η)",
+    R.RootSumSquare: "torch.optim.Adagrad: σ is the root of the sum of squared gradients (√(t+1) times the lecture's "
+                  "root mean square), ε outside the root",
+    R.RootMeanSquare: "lecture form: σ is the root mean square of the past gradients, torch.optim.Adagrad's is the root "
+                  "of their sum (√(t+1) times larger, which no constant learning rate can absorb)",
+    R.MovingRMS: "torch.optim.RMSprop: the average of squares starts at 0 with no bias correction, so the first "
+                  "step is 1/√(1 − α) times η·sign(g) (10× at α = 0.99); the lecture starts it at (g⁰)²",
+    R.LectureRMS: "lecture form: the average of squares starts at (g⁰)², so the first step is η·sign(g); "
+                  "torch.optim.RMSprop starts it at 0 (a first step 1/√(1 − α) times larger)",
+    R.AdamRMS: "as torch.optim.Adam: ε is added after the bias correction (the paper's 'efficient' form adds it "
+                  "before, about 1e-9 apart)",
+    R.RectifiedRMS: "as torch.optim.RAdam: σ = 1 (momentum SGD) while ρ ≤ 5, and ε sits before the bias correction, "
+                  "unlike Adam",
 }
 
 
@@ -308,9 +272,8 @@ def describe(optimizer) -> str:
     opt = optimizer
     notes = []
     for rule in (opt.m, opt.sigma):
-        fn = NOTES.get(type(rule))
-        if fn is not None:
-            notes.append(fn(rule, opt))
+        if type(rule) in NOTES:
+            notes.append(NOTES[type(rule)])
     if _nonzero(opt.weight_decay):
         notes.append("weight decay is decoupled, θ ← θ(1 − ηλ), as in torch.optim.AdamW"
                      if opt.decoupled_weight_decay else "weight decay is L2, added to the gradient, as in torch.optim")

@@ -116,3 +116,25 @@ def open_link(page: str, query: dict, timeout: float = 60, **extra):
     for k, v in {**query, **extra}.items():
         at.query_params[k] = str(v)
     return at.run()
+
+
+def walk_numbers(obj, path="fig"):
+    """Yield (where, array) for every number or typed array in a JSON tree."""
+    if isinstance(obj, dict):
+        if "bdata" in obj and "dtype" in obj:
+            yield path, decode(obj)
+            return
+        for k, v in obj.items():
+            yield from walk_numbers(v, f"{path}.{k}")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from walk_numbers(v, f"{path}[{i}]")
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        yield path, np.asarray([obj], dtype=float)
+
+
+def as_json(fig):
+    def refuse(constant):
+        raise AssertionError(f"non-finite constant {constant} in the figure JSON")
+    text = fig.to_json()
+    return text, json.loads(text, parse_constant=refuse)

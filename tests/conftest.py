@@ -9,19 +9,10 @@ browser is a failure, so CI can never pass by skipping them. Tests marked
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-SERVER_START_TIMEOUT_S = 60.0
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -62,50 +53,16 @@ def pytest_runtest_setup(item):
     _require(item, "nginx", nginx_available, "Debian's nginx (/usr/sbin/nginx)")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200 and response.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def app_server():
     """Base URL of ``streamlit run app.py`` started from the repository root for this test session."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-        "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
-    ]
-    log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a full pipe would block the server
-    server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    from tests.serving_helpers import app_server as running_app
+
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                reason = f"exited with {server.returncode}" if server.poll() is not None else "timed out"
-                pytest.fail(f"streamlit server {reason} before {url}/_stcore/health said ok:\n{log.read()[-4000:]}",
-                            pytrace=False)
-            time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        log.close()
+        with running_app() as (url, _process):
+            yield url
+    except RuntimeError as exc:  # it exited or never answered /_stcore/health
+        pytest.fail(f"streamlit server did not start: {exc}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from figures.basins import CELLS_NAME, OTHER_COLORS, basin_figure, minimum_color
 from lab.basins import (OTHER, SETTLE_TOL, BasinConfig, categorize, grid, labels_of, pick_runs, pick_summary,
                         record_every, run_basins)
 from optimizers import outcomes
-from tests.apptest_helpers import decode
+from tests.apptest_helpers import as_json, decode, walk_numbers
 
 
 def config(surface="himmelblau", optimizer="gd", lr=1e-2, n=30, steps=2_000, **kw):
@@ -189,24 +189,8 @@ def test_labels_and_categorize_on_a_hand_made_trajectory():
 
 
 # ----------------------------------------------------------------- the figure
-def walk(tree, where="fig"):
-    if isinstance(tree, dict):
-        if "bdata" in tree:
-            yield where, decode(tree)
-            return
-        for k, v in tree.items():
-            yield from walk(v, f"{where}.{k}")
-    elif isinstance(tree, list):
-        for i, v in enumerate(tree):
-            yield from walk(v, f"{where}[{i}]")
-    elif isinstance(tree, (int, float)) and not isinstance(tree, bool):
-        yield where, np.asarray([tree], dtype=float)
-
-
 def sent(fig):
-    def refuse(constant):
-        raise AssertionError(f"non-finite constant {constant} in the figure JSON")
-    tree = json.loads(fig.to_json(), parse_constant=refuse)
+    tree = as_json(fig)[1]
     go.Figure(tree)  # plotly.py validates what basin_figure wrote without validation
     return tree
 
@@ -216,7 +200,7 @@ def test_figure_is_finite_with_one_colour_per_category(valley_pair, by):
     r = valley_pair[1]
     surface = r.surface
     tree = sent(basin_figure(surface, r, by=by))
-    for where, values in walk(tree):
+    for where, values in walk_numbers(tree):
         if where.endswith(".z") and by == "steps":
             continue  # the steps heatmap leaves non-converged cells out (NaN = transparent), checked below
         assert np.isfinite(values).all(), where

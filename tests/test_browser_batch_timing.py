@@ -8,7 +8,7 @@ import pytest
 
 from batchlab import timing_csv
 from batchlab.timing_csv import TimingRow
-from tests.browser_helpers import ARTIFACTS, open_page, settle
+from tests.browser_helpers import ARTIFACTS, no_error, open_page, settle
 
 pytestmark = pytest.mark.browser
 
@@ -40,10 +40,6 @@ def eventually(condition, within_s=30.0) -> bool:
     return True
 
 
-def no_exception(page):
-    assert page.get_by_test_id("stException").count() == 0
-    assert page.get_by_test_id("stAlertContentError").count() == 0
-
 
 def test_batch_timing_main_path(page, app_server, tmp_path):
     from playwright.sync_api import expect
@@ -51,7 +47,7 @@ def test_batch_timing_main_path(page, app_server, tmp_path):
     open_page(page, f"{app_server}/batch_timing")
     expect(page.locator("h1", has_text="Batch timing")).to_be_visible()
     settle(page)
-    no_exception(page)
+    no_error(page)
 
     # three sizes; the largest takes long enough (8 updates on 60,000 examples) to stop it midway;
     # 1 CPU thread in the measuring process (steady on a busy machine)
@@ -76,7 +72,7 @@ def test_batch_timing_main_path(page, app_server, tmp_path):
     expect(page.get_by_text("batch 60,000: not measured")).to_be_visible()
     chart = page.locator(".js-plotly-plot").first
     expect(chart.locator("g.scatterlayer g.trace path.point")).not_to_have_count(0)
-    no_exception(page)
+    no_error(page)
 
     page.get_by_role("button", name="▶ Resume").click()
     expect(page.get_by_role("button", name="↻ Measure again")).to_be_visible()
@@ -87,7 +83,7 @@ def test_batch_timing_main_path(page, app_server, tmp_path):
     expect(chart.locator("g.scatterlayer g.trace").nth(0).locator("path.point")).to_have_count(3)
     expect(chart.locator("g.scatterlayer g.trace").nth(1).locator("path.point")).to_have_count(3)
     expect(chart.locator("g.errorbar")).to_have_count(3)
-    no_exception(page)
+    no_error(page)
 
     # an uploaded CSV is drawn beside the live curves
     csv_file = tmp_path / "gpu.csv"
@@ -98,7 +94,7 @@ def test_batch_timing_main_path(page, app_server, tmp_path):
     expect(chart.locator("g.legend")).to_contain_text("GPU: test data (uploaded)")
     expect(chart.locator("g.legend")).to_contain_text(", 1 thread")
     expect(page.get_by_role("checkbox", name="Show this session's measurement")).to_be_checked()
-    no_exception(page)
+    no_error(page)
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.mouse.move(5, 5)  # off the chart: no hover label

@@ -6,14 +6,9 @@ import pytest
 
 import optimizers
 
-from tests.browser_helpers import ARTIFACTS, nudge, open_page, settle
+from tests.browser_helpers import ARTIFACTS, no_error, nudge, open_page, settle
 
 pytestmark = pytest.mark.browser
-
-
-def no_exception(page):
-    assert page.get_by_test_id("stException").count() == 0
-    assert page.get_by_test_id("stAlertContentError").count() == 0
 
 
 def test_basins_page(page, app_server):
@@ -27,7 +22,7 @@ def test_basins_page(page, app_server):
     expect(paths).to_have_count(1)  # the surface map with both paths from one start
     expect(paths.locator("g.scatterlayer g.trace path.js-line")).to_have_count(2)
     settle(page)
-    no_exception(page)
+    no_error(page)
 
     # hover a cell of the left map: its start, end and final loss. At θ₁ ≈ −4 GD stops in the nearest dip
     # (−2.75, 0) while the heavy ball rolls on to (−1.39, 0): the paths below show both.
@@ -65,7 +60,7 @@ def test_basins_page(page, app_server):
     nudge(page, slider, "ArrowRight")
     expect(page.get_by_text("momentum λ=0.9 η=0.02")).to_be_visible()
     expect(maps.nth(1).locator("g.heatmaplayer image").first).not_to_have_attribute("href", before)
-    no_exception(page)
+    no_error(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "basins.png"), full_page=False)
 
@@ -85,7 +80,7 @@ def test_schedules_page(page, app_server):
     for k in range(2):
         expect(demos.nth(k).locator("g.scatterlayer g.trace path.js-line")).to_have_count(2)
     settle(page)
-    no_exception(page)
+    no_error(page)
 
     # change one setting: the step schedule's step_size one stop up moves its drops (γ would not move the
     # line: on the log axis every γ draws the same staircase, only the tick labels change)
@@ -98,6 +93,6 @@ def test_schedules_page(page, app_server):
     nudge(page, step_size, "ArrowRight")
     expect(card.locator(".js-plotly-plot g.scatterlayer path.js-line").first).not_to_have_attribute("d", before)
     expect(card.get_by_test_id("stSliderThumbValue").filter(has_text="310")).to_have_count(1)
-    no_exception(page)
+    no_error(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "schedules.png"), full_page=False)

@@ -1,14 +1,10 @@
 """The Noisy gradients page in a real browser: surfaces drawn, the batch animation plays, a preset redraws."""
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, open_page, settle
+from tests.browser_helpers import ARTIFACTS, no_error, open_page, settle
 
 pytestmark = pytest.mark.browser
 
-
-def no_error(page):
-    assert page.get_by_test_id("stException").count() == 0
-    assert page.get_by_test_id("stAlertContentError").count() == 0
 
 
 def outline(contour):

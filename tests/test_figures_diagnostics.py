@@ -3,7 +3,6 @@
 The runs are real engine runs (optimizers.simulate); the expected curves are
 recomputed here from the recorded path with the surface's own NumPy loss and
 gradient, not taken from the figure module."""
-import base64
 import json
 import math
 import re
@@ -16,6 +15,7 @@ import surfaces
 from figures.diagnostics import FLOOR, diagnostics, line_color
 from figures.runs import PALETTE, RunView
 from figures.schedule_plot import MAX_POINTS, schedule_figure
+from tests.apptest_helpers import decode
 
 VARIANTS = ("torch", "lecture")
 
@@ -28,14 +28,6 @@ def make_run(surface, name, steps, *, schedule="constant", color=PALETTE[0], lab
     lr = float(np.ravel(opt.lr)[0])
     eta = sched(traj.steps, lr) / (1.0 + traj.steps * float(opt.lr_decay))
     return RunView(label or f"{name} ({opt.variant})", color, traj, eta)
-
-
-def decode(value):
-    """A plotly JSON array: a list, or plotly 7's {"dtype", "bdata"} (base64 of the raw buffer)."""
-    if isinstance(value, dict) and "bdata" in value:
-        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        return arr.reshape(value["shape"]) if "shape" in value and isinstance(value["shape"], list) else arr
-    return np.asarray(value)
 
 
 def sent(fig):

@@ -14,6 +14,7 @@ import surfaces
 from figures.map import CLICK_GRID_NAME, LEVELS, path_map, surface_image
 from figures.runs import PALETTE, RunView
 from figures.surface3d import surface_3d
+from tests.apptest_helpers import as_json, decode, walk_numbers
 
 NAMES = surfaces.names()
 
@@ -24,35 +25,6 @@ def run_view(surface, name, i=0, steps=300, **hyper):
     trajectory = optimizers.simulate(surface, optimizers.get(name, **hyper), steps=steps)
     return RunView(f"Run {i + 1} · {name}", PALETTE[i % len(PALETTE)], trajectory,
                    np.full(len(trajectory.steps), hyper["lr"]))
-
-
-def decoded(value):
-    """A Plotly 7 JSON array ({"dtype", "bdata"[, "shape"]}) or list as a float array."""
-    if isinstance(value, dict) and "bdata" in value:
-        return np.frombuffer(base64.b64decode(value["bdata"]), value["dtype"]).astype(float)
-    return np.asarray(value, dtype=float)
-
-
-def walk_numbers(obj, path="fig"):
-    """Yield (where, array) for every number or typed array in a JSON tree."""
-    if isinstance(obj, dict):
-        if "bdata" in obj and "dtype" in obj:
-            yield path, decoded(obj)
-            return
-        for k, v in obj.items():
-            yield from walk_numbers(v, f"{path}.{k}")
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            yield from walk_numbers(v, f"{path}[{i}]")
-    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
-        yield path, np.asarray([obj], dtype=float)
-
-
-def as_json(fig):
-    def refuse(constant):
-        raise AssertionError(f"non-finite constant {constant} in the figure JSON")
-    text = fig.to_json()
-    return text, json.loads(text, parse_constant=refuse)
 
 
 def assert_all_finite(tree):
@@ -71,7 +43,7 @@ def one(d, name):
 
 
 def xy(trace):
-    return np.column_stack([decoded(trace["x"]), decoded(trace["y"])])
+    return np.column_stack([decode(trace["x"]), decode(trace["y"])])
 
 
 def tol(surface):
@@ -251,9 +223,9 @@ def test_options_are_honoured():
     s = surfaces.get("bowl")
     run = run_view(s, "gd", 0, steps=20_000)
     _, d = as_json(path_map(s, [run], max_points=500, max_frames=50, click_grid=10, height=400))
-    assert len(decoded(one(d, "Run 1 · gd")["x"])) <= 500
+    assert len(decode(one(d, "Run 1 · gd")["x"])) <= 500
     assert len(d["frames"]) <= 50
-    assert len(decoded(d["data"][-1]["x"])) == 100
+    assert len(decode(d["data"][-1]["x"])) == 100
     assert d["layout"]["height"] == 400
 
 
@@ -274,7 +246,7 @@ def test_bowl_bounce_is_drawn():
     s = surfaces.get("bowl")
     run = run_view(s, "gd", 0, steps=100_000, lr=1e-2)
     _, d = as_json(path_map(s, [run], animate=False))
-    y = decoded(one(d, "Run 1 · gd")["y"])
+    y = decode(one(d, "Run 1 · gd")["y"])
     late = y[len(y) // 2:]
     assert late.max() > 0.5 and late.min() < -0.5
     assert np.mean(np.sign(late[1:]) != np.sign(late[:-1])) > 0.5
@@ -330,7 +302,7 @@ def test_surface_3d(name):
     text, d = as_json(fig)
     surface = one(d, "surface")
     assert surface["type"] == "surface"
-    z = decoded(surface["z"])
+    z = decode(surface["z"])
     assert z.size == 80 * 80 and np.isfinite(z).all()
     assert "log10(L − L*)" in d["layout"]["scene"]["zaxis"]["title"]["text"]
     assert d["layout"]["uirevision"] and d["layout"]["height"] >= 500
@@ -338,7 +310,7 @@ def test_surface_3d(name):
         (path,) = [t for t in d["data"] if t["type"] == "scatter3d" and t["name"].startswith(run.label)
                    and t.get("mode") == "lines"]
         pz = np.array([v for v in path["z"] if v is not None], dtype=float) if isinstance(path["z"], list) \
-            else decoded(path["z"])
+            else decode(path["z"])
         assert len(pz) >= 1 and np.isfinite(pz).all()
         assert pz.min() >= z.min()  # lying on (just above) the surface's range
         if run.diverged_at >= 0:
