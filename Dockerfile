@@ -19,7 +19,7 @@ COPY . .
 RUN useradd --create-home descentlab && chown -R descentlab /app
 USER descentlab
 # Compile the engine into numba's on-disk cache now, not while the first students wait.
-RUN python -c "import optimizers; optimizers.warm_up()"
+RUN python -c "import optimizers; optimizers.warm_up(everything=True)"
 
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

@@ -2,10 +2,14 @@
 
     python benchmarks/engine.py            # about a minute on 2 cores
     python benchmarks/engine.py --quick    # fewer repeats
+    python benchmarks/engine.py --blocks   # also the Adam sweep at several block sizes
 
-Prints medians over repeats (these machines are shared and noisy) and ratios to
+Prints the machine's load (``uptime``: these machines are shared, so numbers taken
+while others work are pessimistic), medians over repeats, and ratios to
 torch.optim (Adam on one 2-element float64 tensor, gradient set by hand: the
-fastest way to run torch.optim on a 2D surface).
+fastest way to run torch.optim on a 2D surface). The first rows are the targets
+of the lanes kernel: the sweeps and the grid keep final values only, as the
+pages' first runs do.
 """
 from __future__ import annotations
 
@@ -69,10 +73,19 @@ def start_up_seconds(cold: bool) -> float:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--blocks", action="store_true", help="the Adam sweep at several block sizes, one thread")
     args = ap.parse_args()
     reps = 3 if args.quick else 7
     bowl = surfaces.get("bowl")
-    optimizers.warm_up()
+    valley = surfaces.get("bumpy_valley")
+    lrs = np.logspace(-8, 0, 64)
+    xs, ys = np.linspace(*valley.bounds[0], 200), np.linspace(*valley.bounds[1], 200)
+    grid = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    for name in ("gd", "adam", "momentum"):  # compile or load every kernel used below before timing
+        optimizers.simulate(bowl, name, steps=2, record=())
+        optimizers.simulate(valley, name, steps=2, record=())
+        optimizers.simulate(bowl, name, steps=2, record=("path",))
 
     rows = []  # (label, trajectory-steps, median seconds, min, max)
 
@@ -82,42 +95,48 @@ def main():
         print(f"  {label}: {med * 1e3:,.1f} ms", flush=True)
 
     print(f"machine: {os.cpu_count()} cores, numpy {np.__version__}")
+    print(f"uptime before: {load}")
     print("measuring …")
     bench("torch.optim Adam, 1 run × 2,000 steps", 2_000, lambda: torch_adam(bowl, 2_000), repeats=3)
     bench("NumPy loop Adam, 1 run × 20,000 steps", 20_000, lambda: numpy_adam(bowl, 20_000), repeats=3)
-    bench("engine GD, 1 run × 100,000 steps, path only", 100_000,
-          lambda: optimizers.simulate(bowl, "gd", steps=100_000, record=("path",)))
-    bench("engine Adam, 1 run × 100,000 steps, full record", 100_000,
-          lambda: optimizers.simulate(bowl, "adam", steps=100_000))
+    bench("engine Adam sweep, 64 rates × 100,000 steps, final only", 6_400_000,
+          lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=100_000, record=()))
+    bench("engine GD sweep, 64 rates × 100,000 steps, final only", 6_400_000,
+          lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=100_000, record=()))
+    bench("engine momentum on the bumpy valley, 200×200 starts × 2,000 steps, final only", 80_000_000,
+          lambda: optimizers.simulate(valley, optimizers.get("momentum", lr=1e-2), grid, steps=2_000, record=()),
+          repeats=3)
+    bench("engine GD, 1 run × 100,000 steps, final only", 100_000,
+          lambda: optimizers.simulate(bowl, "gd", steps=100_000, record=()))
+    bench("engine Adam, 1 run × 100,000 steps, final only", 100_000,
+          lambda: optimizers.simulate(bowl, "adam", steps=100_000, record=()))
     bench("engine Adam, 1 run × 100,000 steps, path only", 100_000,
           lambda: optimizers.simulate(bowl, "adam", steps=100_000, record=("path",)))
-    for name in surfaces.names():
-        surf = surfaces.get(name)
-        bench(f"engine Adam on {name}, 1 run × 100,000 steps, final only", 100_000,
-              lambda: optimizers.simulate(surf, "adam", steps=100_000, record=()))
-    lrs = np.logspace(-8, 0, 64)
+    bench("engine Adam, 1 run × 100,000 steps, full record", 100_000,
+          lambda: optimizers.simulate(bowl, "adam", steps=100_000))
     bench("engine GD sweep, 64 rates × 100,000 steps, path every 100th", 6_400_000,
           lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=100_000, record=("path",), every=100))
-    bench("engine Adam sweep, 64 rates × 100,000 steps, path every 100th", 6_400_000,
-          lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=100_000, record=("path",),
-                                      every=100))
-    him = surfaces.get("himmelblau")
-    xs = np.linspace(-5, 5, 200)
-    grid = np.stack(np.meshgrid(xs, xs), -1).reshape(-1, 2)
-    bench("engine momentum grid, 200×200 starts × 2,000 steps, final only", 80_000_000,
-          lambda: optimizers.simulate(him, optimizers.get("momentum", lr=1e-3), grid, steps=2_000, record=()),
-          repeats=3)
+    for name in surfaces.names():
+        surf = surfaces.get(name)
+        bench(f"engine Adam on {name}, 64 rates × 10,000 steps, final only", 640_000,
+              lambda: optimizers.simulate(surf, optimizers.get("adam", lr=lrs), steps=10_000, record=()))
+    if args.blocks:
+        for block in (1, 4, 8, 16, 32, 64):
+            bench(f"engine Adam sweep, 64 × 100,000, block {block}, one thread", 6_400_000,
+                  lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=100_000, record=(),
+                                              block=block, threads=1))
 
     torch_rate = rows[0][1] / rows[0][2]
     print()
-    print(f"| {'run':<66} | {'median':>10} | {'traj-steps/s':>13} | {'× torch.optim':>13} |")
-    print(f"|{'-' * 68}|{'-' * 12}|{'-' * 15}|{'-' * 15}|")
+    print(f"| {'run':<80} | {'median':>10} | {'traj-steps/s':>13} | {'× torch.optim':>13} |")
+    print(f"|{'-' * 82}|{'-' * 12}|{'-' * 15}|{'-' * 15}|")
     for label, work, med, lo, hi in rows:
         rate = work / med
-        print(f"| {label:<66} | {med * 1e3:>7,.1f} ms | {rate:>13,.0f} | {rate / torch_rate:>13,.0f} |")
+        print(f"| {label:<80} | {med * 1e3:>7,.1f} ms | {rate:>13,.0f} | {rate / torch_rate:>13,.0f} |")
     print()
     print(f"start-up, import + first run: warm cache {start_up_seconds(False):.2f} s, "
           f"cold cache (compiling) {start_up_seconds(True):.2f} s")
+    print(f"uptime after: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
 
 
 if __name__ == "__main__":

@@ -11,13 +11,16 @@ trajectory, all in one ``optimizers.simulate`` call, and reads off:
   "degenerate" (converged to a critical point of that kind), then
   "oscillating", "still moving", "diverged" (``optimizers.outcomes.label``);
 - the end point (the last good θ of a diverged run), its loss;
-- the steps needed: the first recorded step from which the run stays within
-  ``SETTLE_TOL`` × the window's size of its end point
-  (``optimizers.outcomes.settled_at``), for converged runs only (NaN else).
+- the steps needed: the first step from which the run stays within
+  ``SETTLE_TOL`` × the window's size of its end point, for converged runs only
+  (NaN else).
 
-Paths are recorded every ``BasinResult.every`` steps (as often as
-``RECORD_BYTES`` of records allow) plus the last ``outcomes.TAIL`` steps (what
-the labels need), so the steps needed are known to within ``every`` steps.
+Only what the map draws is kept: no path is recorded for the grid but its last
+``outcomes.TAIL`` steps (what the labels need). The steps needed come from a
+second run of the converged starts that watches, step by step, the distance to
+the end point the first run found (``simulate(settle=...)``): exact to the step,
+for a few bytes per start. The engine's runs are deterministic, so the second
+run retraces the first.
 
 The category labels above are identifiers; ``category_name(surface, label, lang)`` gives the
 words shown on screen, from the catalogs (``i18n``: the shared outcome names in ``[kind]``, the
@@ -25,7 +28,6 @@ rest in ``[basins.category]``).
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -40,14 +42,12 @@ from optimizers.catalog import VARIANTS
 from surfaces.critical import hessian_kinds
 from optimizers.validate import choice, integer
 
-from .controls import hyperparameters, to_torch_names
+from .controls import LECTURE_OPTIMIZERS, CONTROLS, hyperparameters, to_torch_names
 from .playground import RunSpec, eta_series
 
 MAX_N = 200
 MAX_STEPS = 100_000
 BY = ("end", "steps")
-RECORD_BYTES = 128 * 2**20  # path records of one grid: the resolution of "steps needed" …
-MIN_RECORDS = 100  # … but at least this many recorded steps per run (plus the tail)
 MIN_TOL = 1e-2  # a converged end within this share of the window of a known minimum belongs to it
 SETTLE_TOL = 1e-3  # "arrived": within this share of the window of the end point, for good
 OTHER = ("other minimum", "saddle", "maximum", "degenerate", "oscillating", "still moving", "diverged")
@@ -57,7 +57,6 @@ CATEGORY_KEYS = {  # label -> catalog key of its name on screen
     "degenerate": "basins.category.degenerate", "oscillating": "kind.oscillating",
     "still moving": "kind.still_moving", "diverged": "kind.diverged",
 }
-LECTURE_RULES = ("momentum", "adagrad", "rmsprop")  # optimizers whose lecture variant differs from torch's
 
 
 @dataclass(frozen=True)
@@ -96,9 +95,12 @@ class BasinConfig:
                                  f"allowed: {', '.join(allowed)}")
             pairs.append((str(key), bool(value) if isinstance(value, (bool, np.bool_)) else float(value)))
         given = {k for k, _ in pairs}
-        if len(given & {"beta1", "beta2"}) == 1:  # torch takes them as one pair: fill in the other's default
-            other = ({"beta1", "beta2"} - given).pop()
-            pairs.append((other, float(allowed[other])))
+        for key in sorted(given):  # torch takes β₁, β₂ (and η₋, η₊ …) as one pair: fill in the other's default
+            pair = CONTROLS[key].pair
+            partner = pair and next((k for k in allowed if CONTROLS[k].pair == (pair[0], 1 - pair[1])), None)
+            if partner and partner not in given:
+                pairs.append((partner, float(allowed[partner])))
+                given.add(partner)
         object.__setattr__(self, "hyper", tuple(pairs))
         self.build_optimizer()  # the optimizer's own checks: they name the field and the allowed range
         self.build_surface()
@@ -122,12 +124,12 @@ class BasinConfig:
         """``label`` in ``lang`` (only the word for the lecture's variant is translated)."""
         defaults = hyperparameters(self.optimizer)
         values = {**defaults, **dict(self.hyper)}
-        symbols = {"momentum": "λ", "alpha": "α", "beta1": "β₁", "beta2": "β₂"}
-        parts = [f"{symbols.get(k, k)}={v:g}" for k, v in values.items()
+        symbol = {k: CONTROLS[k].symbol if CONTROLS[k].primary else k for k in values}
+        parts = [f"{symbol[k]}={v:g}" for k, v in values.items()
                  if k != "lr" and not isinstance(v, bool)
                  and (v != defaults[k] or (self.optimizer == "momentum" and k == "momentum"))]
         name = self.optimizer
-        if self.variant == "lecture" and self.optimizer in LECTURE_RULES:
+        if self.variant == "lecture" and self.optimizer in LECTURE_OPTIMIZERS:
             name = i18n.text("basins.lecture_variant", lang, optimizer=name)
         return " ".join([name, *parts, f"η={self.lr:g}"])
 
@@ -204,7 +206,6 @@ class BasinResult:
     final_loss: np.ndarray  # (n, n)
     steps_needed: np.ndarray  # (n, n) float; NaN unless converged
     diverged_at: np.ndarray  # (n, n) int; −1 unless diverged
-    every: int  # recording interval: steps needed are known to within this many steps
     seconds: float  # time the simulation and the labelling took
     counts: dict = field(default_factory=dict)  # label -> number of starts
 
@@ -233,13 +234,6 @@ class BasinResult:
                 "steps_needed": float(self.steps_needed[i, j]), "diverged_at": int(self.diverged_at[i, j])}
 
 
-def record_every(steps: int, runs: int = MAX_N ** 2) -> int:
-    """The recording interval: as many records as RECORD_BYTES allows for ``runs`` paths (at least MIN_RECORDS):
-    every 10th step for 200 × 200 starts over 2,000 steps, every 3rd for 100 × 100."""
-    records = max(MIN_RECORDS, RECORD_BYTES // (16 * max(1, runs)))
-    return max(1, math.ceil(steps / records))
-
-
 def run_basins(config: BasinConfig, progress=None) -> BasinResult:
     """Run every cell centre of the config's grid; ``progress(fraction)`` is called as chunks finish."""
     if not isinstance(config, BasinConfig):
@@ -251,20 +245,24 @@ def run_basins(config: BasinConfig, progress=None) -> BasinResult:
     xs, ys = grid(surface, n)
     X, Y = np.meshgrid(xs, ys)
     starts = np.column_stack([X.ravel(), Y.ravel()])
-    every = record_every(steps, n * n)
-    traj = optimizers.simulate(surface, opt, starts, steps, record=("path",), every=every,
-                               tail=min(outcomes.TAIL, steps), progress=progress)
+    share = 0.5  # of the progress bar for the first run (the second runs only the converged starts)
+    traj = optimizers.simulate(surface, opt, starts, steps, record=("path",), every=steps,
+                               tail=min(outcomes.TAIL, steps), progress=progress and (lambda f: progress(share * f)))
     codes = categorize(surface, traj)
     labels = labels_of(surface)
     converged = codes < labels.index("oscillating")
-    settled = outcomes.settled_at(traj, SETTLE_TOL * surface.span).astype(np.float64)
-    steps_needed = np.where(converged, settled, np.nan)
+    steps_needed = np.full(n * n, np.nan)
+    if converged.any():
+        again = optimizers.simulate(surface, opt, starts[converged], steps, record=(),
+                                    settle=(traj.final[converged], SETTLE_TOL * surface.span),
+                                    progress=progress and (lambda f: progress(share + (1 - share) * f)))
+        steps_needed[converged] = again.settled_at
     counts = {labels[k]: int(c) for k, c in enumerate(np.bincount(codes, minlength=len(labels))) if c}
     return BasinResult(
         config=config, surface=surface, xs=xs, ys=ys, codes=codes.reshape(n, n), labels=labels,
         ends=traj.final.reshape(n, n, 2), final_loss=np.asarray(traj.final_loss).reshape(n, n),
         steps_needed=steps_needed.reshape(n, n), diverged_at=traj.diverged_at.reshape(n, n),
-        every=every, seconds=time.perf_counter() - t0, counts=counts,
+        seconds=time.perf_counter() - t0, counts=counts,
     )
 
 

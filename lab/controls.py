@@ -1,82 +1,49 @@
 """What the hyperparameter controls offer: the lecture's symbol, torch's name, the range.
 
-Pure data for the pages' widgets; the engine validates again at its edge.
+Derived from the optimizers' registry (``optimizers.catalog``): each rule's
+hyperparameters carry their control. Pure data for the pages' widgets; the
+engine validates again at its edge.
 """
 from __future__ import annotations
-
-import inspect
-from dataclasses import dataclass
 
 import numpy as np
 
 import optimizers
 from optimizers import catalog
+from optimizers.rules import Hyper, log_options
 
-
-def log_options(lo_exp: int, hi_exp: int, mantissas=(1, 2, 5)) -> tuple[float, ...]:
-    """1e{lo}, 2e{lo}, 5e{lo}, …, 1e{hi}: a logarithmic slider's stops."""
-    values = [m * 10.0 ** e for e in range(lo_exp, hi_exp) for m in mantissas] + [10.0 ** hi_exp]
-    return tuple(float(f"{v:.12g}") for v in values)
-
-
-LR_OPTIONS = log_options(-8, 1, (1, 2, 3, 5))  # 1e-8 … 10; 3e-k too: the lecture uses η = 0.03
+LR_OPTIONS = catalog.LR_OPTIONS
 STEP_OPTIONS = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 
+Control = Hyper  # a control is a hyperparameter's entry (the help text of each is in the catalogs, control.<key>)
+CONTROLS: dict[str, Hyper] = catalog.controls()
+PRIMARY = tuple(k for k, h in CONTROLS.items() if h.primary)  # shown at once; the rest fold away
+LECTURE_OPTIMIZERS = catalog.lecture_optimizers()  # those whose lecture variant differs from torch's
 
-@dataclass(frozen=True)
-class Control:
-    name: str  # torch.optim's keyword
-    symbol: str  # the lecture's symbol
-    kind: str  # "log" (select among options), "linear" (slider), "bool"
-    options: tuple = ()
-    lo: float = 0.0
-    hi: float = 1.0
-    step: float = 0.01  # the help text of each control is in the catalogs (i18n/*.toml, table control.<key>)
-
-    @property
-    def label(self) -> str:
-        return f"{self.symbol} ({self.name})"
-
-
-CONTROLS = {
-    "lr": Control("lr", "η", "log", LR_OPTIONS),
-    "momentum": Control("momentum", "λ", "linear", lo=0.0, hi=0.99, step=0.01),
-    "dampening": Control("dampening", "1−τ", "linear", lo=0.0, hi=0.99, step=0.01),
-    "alpha": Control("alpha", "α", "linear", lo=0.0, hi=0.999, step=0.001),
-    "beta1": Control("betas[0]", "β₁", "linear", lo=0.0, hi=0.999, step=0.001),
-    "beta2": Control("betas[1]", "β₂", "linear", lo=0.0, hi=0.9999, step=0.0001),
-    "eps": Control("eps", "ε", "log", log_options(-12, -1, (1,))),
-    "weight_decay": Control("weight_decay", "λ_wd", "log", (0.0,) + log_options(-5, 0, (1, 3))),
-    "lr_decay": Control("lr_decay", "d", "log", (0.0,) + log_options(-5, 0, (1, 3))),
-    "initial_accumulator_value": Control("initial_accumulator_value", "G₀", "log", (0.0,) + log_options(-4, 1, (1,))),
-    "centered": Control("centered", "centered", "bool"),
-    "amsgrad": Control("amsgrad", "AMSGrad", "bool"),
-    "decoupled_weight_decay": Control("decoupled_weight_decay", "decoupled", "bool"),
-}
-
-
-PRIMARY = ("lr", "momentum", "alpha", "beta1", "beta2")  # shown at once; the rest fold away
+__all__ = ["CONTROLS", "PRIMARY", "LR_OPTIONS", "STEP_OPTIONS", "LECTURE_OPTIMIZERS", "Control", "log_options",
+           "hyperparameters", "to_torch_names", "nearest_option", "schedule_defaults"]
 
 
 def hyperparameters(optimizer: str) -> dict:
-    """{control key: default} for one optimizer, from its factory's signature (torch's defaults)."""
-    params = inspect.signature(catalog.FACTORIES[optimizer]).parameters
-    out = {}
-    for name, p in params.items():
-        if name in ("variant", "name"):
-            continue
-        if name == "betas":
-            out["beta1"], out["beta2"] = p.default
-        else:
-            out[name] = p.default
-    return out
+    """{control key: default} for one optimizer (torch's defaults), lr first."""
+    return catalog.entry(optimizer).defaults_by_key()
 
 
 def to_torch_names(values: dict) -> dict:
-    """Control values -> optimizers.get keywords (β₁, β₂ -> betas)."""
-    kw = {k: v for k, v in values.items() if k not in ("beta1", "beta2")}
-    if "beta1" in values:
-        kw["betas"] = (values["beta1"], values["beta2"])
+    """Control values -> optimizers.get keywords (β₁, β₂ -> betas; η₋, η₊ -> etas; …)."""
+    pairs: dict[str, dict] = {}
+    kw = {}
+    for key, value in values.items():
+        pair = CONTROLS[key].pair if key in CONTROLS else None
+        if pair:
+            pairs.setdefault(pair[0], {})[pair[1]] = value
+        else:
+            kw[key] = value
+    for keyword, members in pairs.items():
+        if len(members) != 2:
+            missing = ({0, 1} - set(members)).pop()
+            raise ValueError(f"{keyword}: both values are needed; {keyword}[{missing}] is missing")
+        kw[keyword] = (members[0], members[1])
     return kw
 
 

@@ -12,6 +12,7 @@ from figures.runs import PALETTE, RunView
 
 from . import controls as C
 from .controls import to_torch_names
+from optimizers.schedules import with_lr_decay
 
 MAX_RUNS = 4
 # plotly.js stops reporting clicks after a marker-only animation frame unless every frame names every
@@ -83,7 +84,7 @@ def hyper_defaults(i: int, optimizer: str) -> dict:
     for k in ordered:
         ctl = C.CONTROLS[k]
         v = values[k]
-        out[k] = bool(v) if ctl.kind == "bool" else C.nearest_option(ctl.options, v) if ctl.kind == "log" else float(v)
+        out[k] = bool(v) if ctl.control == "bool" else C.nearest_option(ctl.options, v) if ctl.control == "log" else float(v)
     return out
 
 
@@ -121,15 +122,14 @@ def view_from_link(params: dict) -> View:
 
 
 def eta_series(spec: RunSpec, optimizer, steps: np.ndarray) -> np.ndarray:
-    """η_t at the given steps: lr·schedule, and Adagrad's lr_decay on top (as the kernel applies it)."""
+    """η_t at the given steps: lr·schedule, and Adagrad's lr_decay on top (the kernel's own formula)."""
     eta = spec.build_schedule()(steps, float(np.asarray(optimizer.lr)))
-    decay = float(np.asarray(optimizer.lr_decay))
-    return eta / (1.0 + steps * decay) if decay else eta
+    return with_lr_decay(eta, steps, float(np.asarray(optimizer.lr_decay)))
 
 
 def label(spec: RunSpec, lang: str = "en") -> str:
     """'Run 1 · adam η=0.001' (the legend's name of a run)."""
-    lecture = spec.variant == "lecture" and spec.optimizer in ("momentum", "adagrad", "rmsprop")
+    lecture = spec.variant == "lecture" and spec.optimizer in C.LECTURE_OPTIMIZERS
     variant = i18n.text("playground.lecture_suffix", lang) if lecture else ""
     return i18n.text("playground.run_label", lang, n=spec.slot + 1, optimizer=spec.optimizer + variant,
                      lr=f"{spec.lr:g}")

@@ -66,7 +66,7 @@ def label_text(label: str, lang: str = "en") -> str:
 
 def display_name(optimizer: str, lang: str = "en") -> str:
     """The optimizer's short name for legends and tables: "GD", "Adagrad", …"""
-    return i18n.text(f"sweep.short.{optimizer}", lang)
+    return i18n.text(f"optimizer.{optimizer}.short", lang)
 
 
 def label_definitions(lang: str = "en") -> dict[str, str]:

@@ -11,7 +11,6 @@ import numpy as np
 import surfaces as surface_registry
 
 from . import catalog, kernel
-from .rules import BETA2, MOMENTUM, NOISE
 from .schedules import Schedule, schedule as make_schedule
 from .validate import in_range, integer
 
@@ -22,6 +21,7 @@ MAX_WORK = 5_000_000_000  # trajectory-steps in one call (about 20 s on 2 cores)
 MAX_RECORD_BYTES = 600 * 2**20
 _CHUNK_WORK = 20_000_000  # trajectory-steps per piece when reporting progress: about 0.1–0.3 s
 _THREAD_WORK = 2_000_000  # below this many trajectory-steps one thread is faster than two
+BLOCK = 32  # runs advanced together by the kernel, one SIMD lane each (benchmarks/engine.py --blocks)
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class Trajectory:
     diverged_at[k] −1, or the first step whose point left the box or had a non-finite
                    gradient; from there on every record repeats the last good step.
     final[k]       the last good θ; final_loss[k] = L(final[k]).
+    settled_at[k]  with ``simulate(settle=(targets, tol))``: the first step from which θ stays within tol
+                   of targets[k] (−1 for a diverged run); else None.
     Arrays not asked for in ``record`` are None."""
     surface: str
     optimizer: str
@@ -61,6 +63,7 @@ class Trajectory:
     diverged_at: np.ndarray
     final: np.ndarray
     final_loss: np.ndarray
+    settled_at: np.ndarray | None = None
 
     @property
     def diverged(self) -> np.ndarray:
@@ -70,7 +73,8 @@ class Trajectory:
         """The runs ``runs`` (an index, a slice or an index array) as a Trajectory of their own."""
         keep = np.atleast_1d(np.arange(len(self.final))[runs])
         pick = {f: None if getattr(self, f) is None else getattr(self, f)[keep]
-                for f in ("path", "loss", "grad", "momentum", "lr_eff", "diverged_at", "final", "final_loss")}
+                for f in ("path", "loss", "grad", "momentum", "lr_eff", "diverged_at", "final", "final_loss",
+                          "settled_at")}
         return replace(self, **pick)
 
 
@@ -119,7 +123,7 @@ def _record(record) -> set:
 
 
 def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=None, seed=None,
-             record=RECORDABLE, every=1, tail=0, progress=None, threads=None) -> Trajectory:
+             record=RECORDABLE, every=1, tail=0, progress=None, threads=None, block=None, settle=None) -> Trajectory:
     """Run K trajectories of θ_{t+1} = θ_t − (η_t/σ_t) ⊙ m_t at once.
 
     surface    a Surface or its name;  optimizer  an Optimizer (optimizers.get) or a name
@@ -131,6 +135,10 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
     record     which arrays to keep (see Trajectory); ``every`` keeps every n-th step, and ``tail``
                the last ``tail`` steps before the final one too (to tell a bounce from a crawl)
     progress   optional callable(fraction) called as chunks of runs finish
+    threads    how many threads share the runs (default: the cores, when the work is large)
+    block      runs advanced together, one SIMD lane each (default BLOCK); results do not depend on it
+    settle     optional (targets (K, 2), tol): ``settled_at[k]`` is then the first step from which run k
+               stays within distance tol of targets[k] (its end point, from an earlier run), −1 if it diverged
     """
     surf = _surface(surface)
     opt = _optimizer(optimizer)
@@ -138,6 +146,7 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
     steps = integer("simulate", "steps", steps, 1, MAX_STEPS)
     every = integer("simulate", "every", every, 1, steps)
     tail = integer("simulate", "tail", tail, 0, steps)
+    block = integer("simulate", "block", BLOCK if block is None else block, 1, 4096)
     chosen = _record(record)
     P = _starts(starts, surf)
     std = (noise.effective_std() if isinstance(noise, Noise)
@@ -145,6 +154,8 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
     seed = integer("simulate", "seed", 0 if seed is None else seed, 0, 2**63 - 1)
 
     sizes = {len(P), opt.size, np.size(std)} - {1}
+    if settle is not None:
+        sizes |= {len(np.atleast_2d(settle[0]))} - {1}
     if len(sizes) > 1:
         raise ValueError(f"simulate: starts ({len(P)}), swept hyperparameters ({opt.size}) and noise "
                          f"({np.size(std)}) must have the same length K or length 1")
@@ -162,64 +173,124 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
         raise ValueError(f"simulate: recording {', '.join(sorted(chosen))} for {K:,} runs × {n_rec:,} steps needs "
                          f"{need / 2**20:,.0f} MB; allowed up to {MAX_RECORD_BYTES / 2**20:.0f} MB "
                          "(record fewer arrays or every n-th step)")
+    full = bool(chosen & {"momentum", "lr_eff"})
+    if full and settle is not None:
+        raise ValueError("simulate: settle cannot be combined with recording momentum or lr_eff")
+    targets, tol = _settle(settle, K)
 
-    H = opt.matrix(K)
-    H[:, NOISE] = np.broadcast_to(std, (K,))
     scale, shift = sched.coefficients(np.arange(steps + 1))
-    scale = np.ascontiguousarray(scale, dtype=np.float64)
-    shift = np.ascontiguousarray(shift, dtype=np.float64)
-    starts_k = np.ascontiguousarray(np.broadcast_to(P, (K, 2)))
-    pow1, pow2 = _power_tables(opt, H, steps)
-
-    def buf(on):
-        return np.empty((K, n_rec if on else 0, 2))
+    run = _Run(surf, opt, K, steps, _owned(scale), _owned(shift), _owned(np.broadcast_to(std, (K,))), seed,
+               full, block,
+               _owned(at, np.int64), targets, tol)
+    buf = lambda on: np.empty((K, n_rec if on else 0, 2))  # noqa: E731
     out = {"path": buf(want_path), "grad": buf("grad" in chosen), "momentum": buf("momentum" in chosen),
-           "lr_eff": buf("lr_eff" in chosen)}
-    final = np.empty((K, 2))
-    diverged = np.empty(K, dtype=np.int64)
-
-    def run_chunk(lo, hi):
-        kernel.run(np.int64(surf.kernel_id), surf.params, starts_k[lo:hi], H[lo:hi],
-                   np.int64(opt.m.code), np.int64(opt.sigma.code), np.int64(opt.sigma.flag),
-                   np.int64(opt.decoupled_weight_decay), scale, shift, pow1, pow2, np.int64(steps), np.int64(every),
-                   np.int64(steps - tail),
-                   np.float64(surf.box), np.uint64(seed), np.int64(lo),
-                   out["path"][lo:hi], out["grad"][lo:hi], out["momentum"][lo:hi], out["lr_eff"][lo:hi],
-                   final[lo:hi], diverged[lo:hi])
-
-    _run_chunks(run_chunk, K, steps, progress, threads)
+           "lr_eff": buf("lr_eff" in chosen), "final": np.empty((K, 2)), "diverged": np.empty(K, dtype=np.int64),
+           "settle": np.empty(K if settle is not None else 0, dtype=np.int64)}
+    starts_k = _owned(np.broadcast_to(P, (K, 2)))
+    groups = _groups(opt, K)
+    for i, runs in enumerate(groups):
+        report = progress and (lambda f, i=i: progress((i + f) / len(groups)))
+        run.group(runs, starts_k, out, report, threads)
 
     loss = surf.loss(out["path"]) if "loss" in chosen else None
-    final_loss = surf.loss(final)
     return Trajectory(
         surface=surf.name, optimizer=opt.name, steps=at,
         path=out["path"] if "path" in chosen else None, loss=loss,
         grad=out["grad"] if "grad" in chosen else None,
         momentum=out["momentum"] if "momentum" in chosen else None,
         lr_eff=out["lr_eff"] if "lr_eff" in chosen else None,
-        diverged_at=diverged, final=final, final_loss=final_loss,
+        diverged_at=out["diverged"], final=out["final"], final_loss=surf.loss(out["final"]),
+        settled_at=out["settle"] if settle is not None else None,
     )
 
 
-@lru_cache(maxsize=16)
-def _power_table(beta: float, steps: int) -> np.ndarray:
-    table = kernel.power_table(beta, steps)
+def _settle(settle, K):
+    if settle is None:
+        return np.zeros((0, 2)), 0.0
+    targets, tol = settle
+    T = _owned(np.broadcast_to(np.asarray(targets, dtype=np.float64).reshape(-1, 2), (K, 2)))
+    if not np.all(np.isfinite(T)):
+        raise ValueError("simulate: settle targets must be finite points")
+    return T, float(in_range("simulate", "settle tolerance", tol, 0.0, np.inf))
+
+
+def _groups(opt, K):
+    """Runs that share the values the rules' per-step tables read (Adam's β₁, β₂ …): one group each,
+    as index arrays; a sweep over the learning rate is one group."""
+    columns = [bound.column(key, K) for bound in (opt.m, opt.sigma) for key in bound.rule.table_hyper]
+    if not columns:
+        return [slice(0, K)]
+    table = np.stack(columns, axis=1)
+    if np.all(table == table[0]):
+        return [slice(0, K)]
+    _, inverse = np.unique(table, axis=0, return_inverse=True)
+    return [np.flatnonzero(inverse.reshape(-1) == g) for g in range(inverse.max() + 1)]
+
+
+def _owned(a, dtype=np.float64) -> np.ndarray:
+    """A C-ordered, writeable copy: the kernel is compiled for one array type (a read-only view, as
+    np.broadcast_to gives, would make numba compile it again)."""
+    return np.array(a, dtype=dtype, order="C", copy=True)
+
+
+@lru_cache(maxsize=32)
+def _table(rule, values: tuple, steps: int) -> np.ndarray:
+    table = rule.table_rows(dict(values), steps)
     table.setflags(write=False)
     return table
 
 
-def _power_tables(opt, H, steps):
-    """β₁ⁿ and β₂ⁿ tables when every run shares them and the rules use them (else empty: the kernel calls pow).
+@dataclass
+class _Run:
+    """One simulate call's fixed inputs, run over groups of runs and chunks of a group."""
+    surf: object
+    opt: object
+    K: int
+    steps: int
+    scale: np.ndarray
+    shift: np.ndarray
+    noise: np.ndarray
+    seed: int
+    full: bool
+    block: int
+    rec_steps: np.ndarray
+    targets: np.ndarray
+    tol: float
 
-    Kept across calls, since a page's reruns ask for the same betas and steps again."""
-    empty = np.empty(0)
-    if opt.m.code != 3:
-        return empty, empty
-    tables = []
-    for col in (MOMENTUM, BETA2):
-        beta = H[:, col]
-        tables.append(_power_table(float(beta[0]), steps) if np.all(beta == beta[0]) else empty)
-    return tables[0], tables[1]
+    def group(self, runs, starts, out, progress, threads):
+        opt, K = self.opt, self.K
+        first = runs.start if isinstance(runs, slice) else runs[0]
+        tables = [_table(b.rule, tuple((k, float(b.column(k, K)[first])) for k in b.rule.table_hyper), self.steps)
+                  for b in (opt.m, opt.sigma)]
+        cols = lambda v: _owned(np.broadcast_to(np.asarray(v, dtype=np.float64), (K,))[runs])  # noqa: E731
+        hm, hs = opt.m.matrix(K)[:, runs], opt.sigma.matrix(K)[:, runs]
+        lr, wd, lrd = cols(opt.lr), cols(opt.weight_decay), cols(opt.lr_decay)
+        noise, starts_g = _owned(self.noise[runs]), _owned(starts[runs])
+        targets = self.targets[runs] if len(self.targets) else self.targets
+        fn = kernel.kernel(opt.m.rule.code, opt.sigma.rule.code, self.full)
+        whole = isinstance(runs, slice)
+        sub = out if whole else {k: np.empty((len(runs),) + v.shape[1:], v.dtype) if v.shape[0] else v
+                                 for k, v in out.items()}
+        ids = _owned(np.arange(K)[runs], np.int64)  # noise is drawn per run index
+
+        surface_fn = np.int64(kernel.surface(self.surf.kernel_id).address)
+
+        def run_chunk(lo, hi):
+            seg = lambda a: a[lo:hi] if a.shape[0] else a  # noqa: E731
+            fn(surface_fn, self.surf.params, starts_g[lo:hi], (_owned(hm[:, lo:hi]), _owned(hs[:, lo:hi]),
+                                                    tables[0], tables[1]),
+               (lr[lo:hi], wd[lo:hi], lrd[lo:hi], noise[lo:hi], bool(opt.decoupled_weight_decay), self.scale,
+                self.shift),
+               (np.int64(self.steps), self.rec_steps, np.float64(self.surf.box), np.uint64(self.seed), ids[lo:hi],
+                np.int64(self.block), seg(targets), np.float64(self.tol)),
+               (seg(sub["path"]), seg(sub["grad"]), seg(sub["momentum"]), seg(sub["lr_eff"]), seg(sub["final"]),
+                seg(sub["diverged"]), seg(sub["settle"])))
+
+        _run_chunks(run_chunk, len(ids), self.steps, progress, threads)
+        if not whole:
+            for key, v in out.items():
+                if v.shape[0]:
+                    v[runs] = sub[key]
 
 
 def _run_chunks(run_chunk, K, steps, progress, threads):

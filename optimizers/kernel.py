@@ -1,10 +1,34 @@
-"""The compiled trajectory loop: θ_{t+1} = θ_t − (η_t/σ_t) ⊙ m_t for K runs.
+"""The compiled trajectory loop: θ_{t+1} = θ_t − (η_t/σ_t) ⊙ m_t for K runs, a block of runs at a time.
 
-One numba function runs each trajectory serially (the steps of one run form a
-chain) and records every ``every``-th point. The rule formulas are those of
-``optimizers.rules``; the operations are ordered as torch.optim's
-single-tensor code orders them, so that float64 paths agree to rounding.
+The steps of one run form a chain, but different runs are independent: the
+loop advances a block of runs together, one SIMD lane per run, so that the
+CPU's vector units work on several runs per instruction. Each lane keeps its
+own state, its divergence freeze (a run that leaves the box or meets a
+non-finite gradient stops where it was; the others go on) and its records;
+its noise comes from a counter-based generator keyed by (seed, run, step), so
+no result depends on the block size or on how K is split across threads.
+
+Per step a block runs a few short loops, each simple enough to vectorize:
+η_t; the gradient with noise and L2 decay (only for blocks that have them);
+the rules (σ_t, m_t and the new point, ``lane_step``); and the gradient at the
+new points (the surface's function). A lane that diverges is rare, so it is
+mended after the loops rather than by selects inside them. Why so many small
+loops: numba silently gives up vectorizing a long loop with many selects, a
+call, a loop over a tuple, or more than a few arrays (see ``set_option`` below).
+
+One kernel is compiled per rule pair and recording mode: the rules are
+constants of the kernel (closure variables of ``_make``), so their steps
+(``optimizers.momentum``, ``optimizers.scaling``) are inlined. Each surface
+has its own small compiled function (``surface``), which the kernels call
+through its address with the whole block: a new surface adds no kernel, and a
+new rule no surface. numba caches both on disk; a kernel compiles the first
+time its rules run (seconds) and loads from the cache afterwards.
 ``nogil=True`` lets the engine run chunks of K on several threads.
+
+A kernel records θ and g, and, compiled as ``full``, m and η/σ (their values
+are then kept at every step, to repeat the last good one after a
+divergence). Given targets, it also finds per run the first step from which
+θ stays within a distance of its target (its end point, from a first run).
 """
 from __future__ import annotations
 
@@ -14,25 +38,31 @@ import os
 import tempfile
 from pathlib import Path
 
+import llvmlite.binding as llvm_binding
 import numba
 import numpy as np
+from numba.core import errors, types
+from numba.extending import intrinsic, overload
 from llvmlite import ir
-from numba.core import types
-from numba.extending import intrinsic
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# Every file with functions the kernels compile (a new one goes here, or a change in it is not seen).
+COMPILED_SOURCES = ("optimizers/kernel.py", "optimizers/floatops.py", "optimizers/rules.py", "optimizers/momentum.py",
+                    "optimizers/scaling.py", "optimizers/schedules.py", "surfaces/compiled.py",
+                    "surfaces/kernel_math.py", "surfaces/lecture.py", "surfaces/classic.py")
 
 
 def _cache_dir() -> str:
     """numba's cache, in a folder named by a hash of every file the kernel compiles.
 
-    numba checks only the kernel file's own time stamp; a changed surface
+    numba checks only the kernel file's own time stamp; a changed rule or surface
     formula in another file would otherwise reuse a stale compiled kernel."""
     if os.environ.get("DESCENT_LAB_NUMBA_CACHE"):  # benchmarks point this at an empty folder to time a cold start
         return os.environ["DESCENT_LAB_NUMBA_CACHE"]
-    root = Path(__file__).resolve().parent.parent
-    files = ["optimizers/kernel.py", "optimizers/rules.py", "surfaces/compiled.py",
-             "surfaces/lecture.py", "surfaces/classic.py"]
-    digest = hashlib.sha1(b"".join((root / f).read_bytes() for f in files)).hexdigest()[:16]
-    for base in (root / ".numba_cache", Path(tempfile.gettempdir()) / "descent-lab-numba"):
+    digest = hashlib.sha1(b"".join((ROOT / f).read_bytes() for f in COMPILED_SOURCES)).hexdigest()[:16]
+    for base in (ROOT / ".numba_cache", Path(tempfile.gettempdir()) / "descent-lab-numba"):
         try:
             base.mkdir(parents=True, exist_ok=True)
             if os.access(base, os.W_OK):
@@ -43,31 +73,39 @@ def _cache_dir() -> str:
 
 
 numba.config.CACHE_DIR = _cache_dir()
+# The lane loop reads and writes a dozen small arrays; LLVM vectorizes it only after checking at run
+# time that they do not overlap, and by default gives up beyond 8 such checks (the answer is fixed
+# per block, so the checks cost nothing measurable). Options of this process's LLVM, set once.
+for _option in ("-runtime-memory-check-threshold=1000", "-vectorize-memory-check-threshold=1000"):
+    llvm_binding.set_option("descent-lab", _option)
 
-from surfaces.compiled import grad_at
+from surfaces.compiled import grad_at  # noqa: E402  (after the cache folder is set)
 
-from .rules import (BETA2, DAMPENING, EPS, INIT_ACC, LR, LR_DECAY, MOMENTUM, NOISE, RMS_MOMENTUM,
-                    WEIGHT_DECAY)
+from . import catalog  # noqa: E402,F401  (registers every rule)
+from .floatops import INLINE, fma  # noqa: E402
+from .rules import by_code  # noqa: E402
+from .schedules import with_lr_decay  # noqa: E402
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
-_INLINE = dict(inline="always", error_model="numpy")
 
 _C1 = np.uint64(0xBF58476D1CE4E5B9)
 _C2 = np.uint64(0x94D049BB133111EB)
 _GOLD = np.uint64(0x9E3779B97F4A7C15)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
+_lr_decay = numba.njit(**INLINE)(with_lr_decay)
 
-@numba.njit(**_INLINE)
+
+@numba.njit(**INLINE)
 def _mix(z):
     """splitmix64's finalizer: a counter-based generator, so that the noise of
-    run k at step t does not depend on how K is split across threads."""
+    run k at step t does not depend on how K is split into blocks or threads."""
     z = (z ^ (z >> _S30)) * _C1
     z = (z ^ (z >> _S27)) * _C2
     return z ^ (z >> _S31)
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def normal_pair(seed, k, t):
     """Two independent standard normals for (seed, run k, step t), by Box–Muller."""
     h = _mix(_mix(_mix(np.uint64(seed) + _GOLD) ^ np.uint64(k)) + np.uint64(t) * _GOLD)
@@ -78,270 +116,392 @@ def normal_pair(seed, k, t):
     return r * math.cos(2.0 * math.pi * u2), r * math.sin(2.0 * math.pi * u2)
 
 
-@intrinsic
-def fma(typingctx, a, b, c):
-    """a·b + c rounded once (LLVM's llvm.fma).
-
-    torch's CPU kernels compute ``x.add_(y, alpha=a)``, ``addcmul_`` and
-    ``lerp_`` as fused multiply-adds; using the same fusion here is what makes
-    the paths agree with torch.optim to the last bit rather than to ~1e-15
-    (which chaotic surfaces amplify)."""
-    sig = types.float64(types.float64, types.float64, types.float64)
-
-    def codegen(context, builder, signature, args):
-        d = ir.DoubleType()
-        f = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
-        return builder.call(f, args)
-
-    return sig, codegen
+# ---------------------------------------------------------------- small tuples from and to the lane arrays
+MAX_TUPLE = 5  # the most hyperparameters, state variables or table rows a rule may have
 
 
-@numba.njit(**_INLINE)
-def _lerp(a, b, w):
-    """torch.lerp's formula, branch included (it decides the rounding)."""
-    if w < 0.5:
-        return fma(w, b - a, a)
-    return fma(-(b - a), 1.0 - w, b)
+@numba.njit(**INLINE)
+def _col1(a, i):
+    return (a[0, i],)
 
 
-@numba.njit(**_INLINE)
-def _store(out, k, r, a, b):
-    if r < out.shape[1]:  # an array not asked for has no room (shape (K, 0, 2))
-        out[k, r, 0] = a
-        out[k, r, 1] = b
+@numba.njit(**INLINE)
+def _col2(a, i):
+    return (a[0, i], a[1, i])
 
 
-@numba.njit(**_INLINE)
-def _record(out_path, out_grad, out_mom, out_lr, k, r, x, y, gx, gy, mx, my, ex, ey):
-    """Record θ_t, g_t, m_t and η_t/σ_t in slot r of run k."""
-    _store(out_path, k, r, x, y)
-    _store(out_grad, k, r, gx, gy)
-    _store(out_mom, k, r, mx, my)
-    _store(out_lr, k, r, ex, ey)
+@numba.njit(**INLINE)
+def _col3(a, i):
+    return (a[0, i], a[1, i], a[2, i])
 
 
-@numba.njit(**_JIT)
-def power_table(beta, steps):
-    """beta ** n for n = 1 … steps+1, computed as the kernel would (the same pow, the same bits):
-    shared by all runs of a sweep, it saves two pow calls per trajectory-step."""
-    out = np.empty(steps + 1)
-    for t in range(steps + 1):
-        out[t] = beta ** np.float64(t + 1)
+@numba.njit(**INLINE)
+def _col4(a, i):
+    return (a[0, i], a[1, i], a[2, i], a[3, i])
+
+
+@numba.njit(**INLINE)
+def _col5(a, i):
+    return (a[0, i], a[1, i], a[2, i], a[3, i], a[4, i])
+
+
+@numba.njit(**INLINE)
+def _cell1(a, c, j):
+    return (a[0, c, j],)
+
+
+@numba.njit(**INLINE)
+def _cell2(a, c, j):
+    return (a[0, c, j], a[1, c, j])
+
+
+@numba.njit(**INLINE)
+def _cell3(a, c, j):
+    return (a[0, c, j], a[1, c, j], a[2, c, j])
+
+
+@numba.njit(**INLINE)
+def _cell4(a, c, j):
+    return (a[0, c, j], a[1, c, j], a[2, c, j], a[3, c, j])
+
+
+@numba.njit(**INLINE)
+def _cell5(a, c, j):
+    return (a[0, c, j], a[1, c, j], a[2, c, j], a[3, c, j], a[4, c, j])
+
+
+@numba.njit(**INLINE)
+def _keep1(a, c, j, v):
+    a[0, c, j] = v[0]
+
+
+@numba.njit(**INLINE)
+def _keep2(a, c, j, v):
+    a[0, c, j], a[1, c, j] = v[0], v[1]
+
+
+@numba.njit(**INLINE)
+def _keep3(a, c, j, v):
+    a[0, c, j], a[1, c, j], a[2, c, j] = v[0], v[1], v[2]
+
+
+@numba.njit(**INLINE)
+def _keep4(a, c, j, v):
+    a[0, c, j], a[1, c, j], a[2, c, j], a[3, c, j] = v[0], v[1], v[2], v[3]
+
+
+@numba.njit(**INLINE)
+def _keep5(a, c, j, v):
+    a[0, c, j], a[1, c, j], a[2, c, j], a[3, c, j], a[4, c, j] = v[0], v[1], v[2], v[3], v[4]
+
+
+# written out (not loops over a tuple: a loop inside the lane loop keeps it from vectorizing)
+COLUMN = (None, _col1, _col2, _col3, _col4, _col5)  # (a[0, i], …, a[size − 1, i])
+CELL = (None, _cell1, _cell2, _cell3, _cell4, _cell5)  # (a[0, c, j], …)
+KEEP = (None, _keep1, _keep2, _keep3, _keep4, _keep5)  # a[q, c, j] = v[q]
+
+
+@numba.njit(**INLINE)
+def _zeros(h):
+    return (0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+def sizes(rule) -> tuple[int, int, int]:
+    """A rule's tuple sizes in the kernel: hyperparameters, state, table rows (at least 1 each)."""
+    out = max(1, len(rule.hyper)), max(1, len(rule.state)), max(1, rule.n_tables())
+    if max(out) > MAX_TUPLE:
+        raise ValueError(f"kernel: rule {rule.key!r} has more than {MAX_TUPLE} hyperparameters, state variables "
+                         "or table rows")
     return out
 
 
-@numba.njit(**_JIT)
-def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sched_shift, pow1, pow2,
-        steps, every, tail_from, box, seed, k_offset,
-        out_path, out_grad, out_mom, out_lr, out_final, out_diverged):
-    """Run len(starts) trajectories of ``steps`` updates; see engine.simulate for the arrays."""
-    K = starts.shape[0]
-    for k in range(K):
-        lr0 = H[k, LR]
-        mu = H[k, MOMENTUM]
-        damp = H[k, DAMPENING]
-        beta2 = H[k, BETA2]
-        eps = H[k, EPS]
-        wd = H[k, WEIGHT_DECAY]
-        lr_decay = H[k, LR_DECAY]
-        noise = H[k, NOISE]
-        rms_mu = H[k, RMS_MOMENTUM]
-        beta1 = mu
-        x = starts[k, 0]
-        y = starts[k, 1]
-        # rule state: b (momentum buffer / average), s (second moment), a (centered mean), q (rmsprop buffer)
-        bx = 0.0
-        by = 0.0
-        sx = H[k, INIT_ACC]
-        sy = H[k, INIT_ACC]
-        ax = 0.0
-        ay = 0.0
-        qx = 0.0
-        qy = 0.0
-        # the last good record, for freezing after a divergence
-        gx = 0.0
-        gy = 0.0
-        mx = 0.0
-        my = 0.0
-        ex = 0.0
-        ey = 0.0
-        bc1 = 1.0
-        bc2 = 1.0
-        rect = 1.0
-        rect_on = False
-        px = x
-        py = y
-        r = 0
-        next_record = 0
-        diverged = -1
-        for t in range(steps + 1):
-            # ---- gradient at θ_t
-            tgx, tgy = grad_at(sid, x, y, sp)
-            if not (abs(tgx) < np.inf and abs(tgy) < np.inf):
-                diverged = t
-                x = px
-                y = py
-                break
-            gx = tgx
-            gy = tgy
-            n = t + 1  # torch's step count for the update that leaves θ_t
-            nf = np.float64(n)  # a float power, as Python's beta ** step (numba's int power rounds differently)
-            dx = tgx
-            dy = tgy
-            if noise > 0.0:
-                zx, zy = normal_pair(seed, k + k_offset, t)
-                dx += noise * zx
-                dy += noise * zy
-            if wd != 0.0 and decoupled == 0:
-                dx = fma(wd, x, dx)
-                dy = fma(wd, y, dy)
-            # ---- η_t
-            lr_t = lr0 * sched_scale[t] + sched_shift[t]
-            if lr_decay != 0.0:
-                lr_t = lr_t / (1.0 + (nf - 1.0) * lr_decay)
-            # ---- σ_t
-            if s_kind == 0:
-                sigx = 1.0
-                sigy = 1.0
-            elif s_kind == 1:  # Adagrad: root of the sum
-                sx = fma(dx, dx, sx)
-                sy = fma(dy, dy, sy)
-                sigx = math.sqrt(sx) + eps
-                sigy = math.sqrt(sy) + eps
-            elif s_kind == 2:  # lecture Adagrad: root of the mean
-                sx = fma(dx, dx, sx)
-                sy = fma(dy, dy, sy)
-                sigx = math.sqrt(sx / nf) + eps
-                sigy = math.sqrt(sy / nf) + eps
-            elif s_kind == 3:  # RMSprop
-                sx = fma((1.0 - beta2) * dx, dx, sx * beta2)
-                sy = fma((1.0 - beta2) * dy, dy, sy * beta2)
-                if s_flag == 1:
-                    ax = _lerp(ax, dx, 1.0 - beta2)
-                    ay = _lerp(ay, dy, 1.0 - beta2)
-                    sigx = math.sqrt(fma(-ax, ax, sx)) + eps
-                    sigy = math.sqrt(fma(-ay, ay, sy)) + eps
+# ---------------------------------------------------------------- the rules, chosen at compile time
+def _rules_of(m_code, s_code):
+    if not (isinstance(m_code, types.IntegerLiteral) and isinstance(s_code, types.IntegerLiteral)):
+        raise errors.TypingError("kernel: the rules must be compile-time constants")
+    return by_code("m")[m_code.literal_value], by_code("sigma")[s_code.literal_value]
+
+
+def column(a, i, size):
+    raise NotImplementedError  # compiled only (the overloads below)
+
+
+def lane_start(m_code, s_code, hm, sm, hs, ss, j):
+    raise NotImplementedError
+
+
+def lane_step(m_code, s_code, hm, sm, tm, hs, ss, ts, j, gx, gy, bx, by, n, eta):
+    raise NotImplementedError
+
+
+@overload(column, inline="always", prefer_literal=True)
+def _column(a, i, size):
+    if not isinstance(size, types.IntegerLiteral):
+        raise errors.TypingError("kernel: a tuple size must be a compile-time constant")
+    fn = COLUMN[size.literal_value]
+    return lambda a, i, size: fn(a, i)
+
+
+@overload(lane_start, inline="always", prefer_literal=True)
+def _lane_start(m_code, s_code, hm, sm, hs, ss, j):
+    """Each rule's state at t = 0 for both coordinates of run j (0 unless the rule has a ``start``)."""
+    m, sigma = _rules_of(m_code, s_code)
+    (nhm, nsm, _), (nhs, nss, _) = sizes(m), sizes(sigma)
+    col_m, col_s, keep_m, keep_s = COLUMN[nhm], COLUMN[nhs], KEEP[nsm], KEEP[nss]
+    start_m, start_s = m.start or _zeros, sigma.start or _zeros
+
+    def impl(m_code, s_code, hm, sm, hs, ss, j):
+        for c in range(2):
+            keep_m(sm, c, j, start_m(col_m(hm, j)))
+            keep_s(ss, c, j, start_s(col_s(hs, j)))
+    return impl
+
+
+@numba.njit(**INLINE)
+def _divide(hm, sm, tm, hs, ss, ts, th, d, n, eta, eta_u, m, u, sig):
+    """The default update, torch's ``p.addcdiv_(u, σ, value=−η_u)``: θ + (−η_u·u)/σ."""
+    return th + ((-eta_u) * u) / sig, sm, ss
+
+
+@overload(lane_step, inline="always", prefer_literal=True)
+def _lane_step(m_code, s_code, hm, sm, tm, hs, ss, ts, j, gx, gy, bx, by, n, eta):
+    """One update of run j: σ_t, m_t and θ_{t+1} for both coordinates, with the rules' steps inlined.
+    Returns (θ_{t+1}, m_t, η_t/σ_t as recorded) per coordinate; the rules' state is kept in sm, ss."""
+    m, sigma = _rules_of(m_code, s_code)
+    (nhm, nsm, _), (nhs, nss, _) = sizes(m), sizes(sigma)
+    col_m, col_s, cell_m, cell_s = COLUMN[nhm], COLUMN[nhs], CELL[nsm], CELL[nss]
+    keep_m, keep_s = KEEP[nsm], KEEP[nss]
+    m_step, s_step = m.step, sigma.step
+    apply = m.apply or sigma.apply or _divide
+
+    def impl(m_code, s_code, hm, sm, tm, hs, ss, ts, j, gx, gy, bx, by, n, eta):
+        h_m, h_s = col_m(hm, j), col_s(hs, j)
+        sx, ssx = s_step(h_s, cell_s(ss, 0, j), gx, n, ts)
+        sy, ssy = s_step(h_s, cell_s(ss, 1, j), gy, n, ts)
+        (mx, ux, ex_u, ex), smx = m_step(h_m, cell_m(sm, 0, j), gx, n, tm, eta, sx)
+        (my, uy, ey_u, ey), smy = m_step(h_m, cell_m(sm, 1, j), gy, n, tm, eta, sy)
+        qx, smx, ssx = apply(h_m, smx, tm, h_s, ssx, ts, bx, gx, n, eta, ex_u, mx, ux, sx)
+        qy, smy, ssy = apply(h_m, smy, tm, h_s, ssy, ts, by, gy, n, eta, ey_u, my, uy, sy)
+        keep_m(sm, 0, j, smx)
+        keep_m(sm, 1, j, smy)
+        keep_s(ss, 0, j, ssx)
+        keep_s(ss, 1, j, ssy)
+        return qx, qy, mx, my, ex / sx, ey / sy
+    return impl
+
+
+# ---------------------------------------------------------------- the surface: one small compiled function each
+def arrive_lanes(sid, qx, qy, ngx, ngy, sp, nb, box):
+    raise NotImplementedError
+
+
+@overload(arrive_lanes, prefer_literal=True)
+def _arrive_lanes(sid, qx, qy, ngx, ngy, sp, nb, box):
+    if not isinstance(sid, types.IntegerLiteral):
+        raise errors.TypingError("kernel: the surface id must be a compile-time constant")
+    SID = sid.literal_value
+
+    def impl(sid, qx, qy, ngx, ngy, sp, nb, box):
+        bad = 0
+        for j in range(nb):
+            gx, gy = grad_at(SID, qx[j], qy[j], sp)
+            ngx[j], ngy[j] = gx, gy
+            bad += 0 if _arrived(qx[j], qy[j], gx, gy, box) else 1
+        return bad
+    return impl
+
+
+_P = types.CPointer(types.float64)
+ARRIVE = types.int64(_P, _P, _P, _P, _P, types.int64, types.int64, types.float64)
+_ARRIVE_IR = ir.FunctionType(ir.IntType(64), [ir.DoubleType().as_pointer()] * 5 + [ir.IntType(64)] * 2
+                             + [ir.DoubleType()])
+_SURFACES: dict = {}
+
+
+def surface(sid: int):
+    """The gradient at the new points of a block, for surface ``sid``: a C-callable function that the
+    kernels call through its address (so one kernel serves every surface, and each surface is compiled
+    once). It returns how many of the nb points left the box or have no finite gradient."""
+    if sid not in _SURFACES:
+        _SURFACES[sid] = _make_surface(int(sid))
+    return _SURFACES[sid]
+
+
+def _make_surface(SID):
+    @numba.cfunc(ARRIVE, cache=True, error_model="numpy")
+    def arrive(qx, qy, ngx, ngy, sp, n_sp, nb, box):
+        return arrive_lanes(SID, numba.carray(qx, nb), numba.carray(qy, nb), numba.carray(ngx, nb),
+                            numba.carray(ngy, nb), numba.carray(sp, n_sp), nb, box)
+    return arrive
+
+
+@intrinsic
+def call_surface(typingctx, address, qx, qy, ngx, ngy, sp, nb, box):
+    """Call the surface function at ``address`` (see ``surface``) on the arrays' data."""
+    sig = types.int64(types.int64, qx, qy, ngx, ngy, sp, types.int64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        fn = builder.inttoptr(args[0], _ARRIVE_IR.as_pointer())
+        arrays = [context.make_array(ty)(context, builder, value) for ty, value in zip(signature.args[1:6], args[1:6])]
+        return builder.call(fn, [a.data for a in arrays] + [arrays[4].nitems, args[6], args[7]])
+    return sig, codegen
+
+
+@numba.njit(**INLINE)
+def _arrived(x, y, gx, gy, box):
+    """The new point is inside the box and has a finite gradient (& : no branches)."""
+    return (abs(x) <= box) & (abs(y) <= box) & (abs(gx) < np.inf) & (abs(gy) < np.inf)
+
+
+@numba.njit(**INLINE)
+def _put(out, k, r, a, b):
+    if out.shape[1]:  # an array not asked for has no room (shape (K, 0, 2))
+        out[k, r, 0], out[k, r, 1] = a, b
+
+
+_KERNELS: dict = {}
+
+
+def kernel(m_code: int, s_code: int, full: bool):
+    """The compiled kernel for one rule pair, recording m and η/σ (``full``) or not (compiled, or loaded
+    from the cache, once)."""
+    key = (int(m_code), int(s_code), bool(full))
+    if key not in _KERNELS:
+        _KERNELS[key] = _make(*key)
+    return _KERNELS[key]
+
+
+def _make(MC, SC, FULL):
+    """The kernel: a closure whose constants numba compiles in. Its arguments are grouped in tuples
+    (``engine._Run.group`` says what each holds)."""
+    NHM, NSM, NTM = sizes(by_code("m")[MC])
+    NHS, NSS, NTS = sizes(by_code("sigma")[SC])
+
+    @numba.njit(**_JIT)
+    def run(surface_fn, sp, starts, hyper, per_run, plan, outputs):
+        hm_all, hs_all, tm_all, ts_all = hyper
+        lr_all, wd_all, lrd_all, noise_all, decoupled, scale, shift = per_run
+        steps, rec_steps, box, seed, ids, block, target, tol = plan
+        settling = target.shape[0] > 0
+        out_path, out_grad, out_mom, out_lr, out_final, out_diverged, out_settle = outputs
+        K = starts.shape[0]
+        B = max(1, min(block, K))
+        # one lane per run of the block; the step loop reads and writes only these local arrays
+        hm, hs = np.empty((NHM, B)), np.empty((NHS, B))
+        sm, ss = np.empty((NSM, 2, B)), np.empty((NSS, 2, B))
+        lr, wd, lrd, noise = np.empty(B), np.empty(B), np.empty(B), np.empty(B)
+        x, y, gx, gy, qx, qy = np.empty(B), np.empty(B), np.empty(B), np.empty(B), np.empty(B), np.empty(B)
+        ngx, ngy, frozen = np.empty(B), np.empty(B), np.empty(B, np.int64)  # new gradients; frozen lanes
+        dx, dy, bx, by, eta = np.empty(B), np.empty(B), np.empty(B), np.empty(B), np.empty(B)
+        zx, zy = np.zeros(B), np.zeros(B)
+        mx_last, my_last, ex_last, ey_last = np.zeros(B), np.zeros(B), np.zeros(B), np.zeros(B)
+        alive, died, settle = np.empty(B), np.empty(B), np.zeros(B)  # floats: every lane array 64-bit wide
+        for k0 in range(0, K, B):
+            nb = min(B, K - k0)
+            noisy, prepare, decaying = False, False, False
+            for j in range(nb):
+                k = k0 + j
+                for i in range(NHM):
+                    hm[i, j] = hm_all[i, k]
+                for i in range(NHS):
+                    hs[i, j] = hs_all[i, k]
+                lr[j], wd[j], lrd[j], noise[j] = lr_all[k], wd_all[k], lrd_all[k], noise_all[k]
+                noisy = noisy or noise[j] > 0.0
+                prepare = prepare or noise[j] > 0.0 or wd[j] != 0.0
+                decaying = decaying or lrd[j] != 0.0
+                x[j], y[j] = qx[j], qy[j] = starts[k, 0], starts[k, 1]
+                mx_last[j] = my_last[j] = ex_last[j] = ey_last[j] = 0.0
+                lane_start(MC, SC, hm, sm, hs, ss, j)
+            call_surface(surface_fn, qx, qy, gx, gy, sp, nb, box)  # g_0; a start without one: diverged at 0
+            n_frozen = 0
+            for j in range(nb):
+                ok = abs(gx[j]) < np.inf and abs(gy[j]) < np.inf
+                gx[j], gy[j] = (gx[j], gy[j]) if ok else (0.0, 0.0)
+                alive[j], died[j], settle[j] = 1.0 if ok else 0.0, -1.0 if ok else 0.0, 0.0
+                if not ok:
+                    frozen[n_frozen] = j
+                    n_frozen += 1
+            r = 0
+            for t in range(steps + 1):
+                if noisy:
+                    for j in range(nb):
+                        zx[j], zy[j] = normal_pair(seed, ids[k0 + j], t)
+                here = r < rec_steps.size and rec_steps[r] == t
+                if here:
+                    for j in range(nb):
+                        _put(out_path, k0 + j, r, x[j], y[j])
+                        _put(out_grad, k0 + j, r, gx[j], gy[j])
+                n, scale_t, shift_t, upd = np.float64(t + 1), scale[t], shift[t], t < steps
+                tm, ts = column(tm_all, t, NTM), column(ts_all, t, NTS)
+                # short loops per step (a long one with many selects does not vectorize): η_t is
+                # lr·scale + shift, computed in the rules' loop, unless Adagrad's lr_decay needs a loop ...
+                if decaying:
+                    for j in range(nb):
+                        eta[j] = _lr_decay(lr[j] * scale_t + shift_t, t, lrd[j])
+                    rates, scale_t, shift_t = eta, 1.0, 0.0  # η·1 + 0 = η exactly (η ≥ 0)
                 else:
-                    sigx = math.sqrt(sx) + eps
-                    sigy = math.sqrt(sy) + eps
-            elif s_kind == 4:  # lecture RMSProp: σ_1 = |g_1|
-                if n == 1:
-                    sx = dx * dx
-                    sy = dy * dy
+                    rates = lr
+                # ... the gradient with noise and L2 decay, and AdamW's shrunk θ, when the block has them ...
+                if prepare:
+                    for j in range(nb):
+                        e, std, w = rates[j] * scale_t + shift_t, noise[j], wd[j]
+                        vx = gx[j] + std * zx[j] if std > 0.0 else gx[j]
+                        vy = gy[j] + std * zy[j] if std > 0.0 else gy[j]
+                        l2 = w != 0.0 and not decoupled
+                        shrink = w != 0.0 and decoupled
+                        dx[j] = fma(w, x[j], vx) if l2 else vx
+                        dy[j] = fma(w, y[j], vy) if l2 else vy
+                        bx[j] = x[j] * (1.0 - e * w) if shrink else x[j]
+                        by[j] = y[j] * (1.0 - e * w) if shrink else y[j]
+                    vxs, vys, bxs, bys = dx, dy, bx, by
                 else:
-                    sx = fma((1.0 - beta2) * dx, dx, sx * beta2)
-                    sy = fma((1.0 - beta2) * dy, dy, sy * beta2)
-                sigx = math.sqrt(sx) + eps
-                sigy = math.sqrt(sy) + eps
-            elif s_kind == 5:  # Adam (amsgrad keeps the running max in a)
-                sx = fma((1.0 - beta2) * dx, dx, sx * beta2)
-                sy = fma((1.0 - beta2) * dy, dy, sy * beta2)
-                bc2 = (1.0 - (pow2[t] if pow2.size else beta2 ** nf)) ** 0.5
-                if s_flag == 1:
-                    ax = max(ax, sx)
-                    ay = max(ay, sy)
-                    sigx = math.sqrt(ax) / bc2 + eps
-                    sigy = math.sqrt(ay) / bc2 + eps
-                else:
-                    sigx = math.sqrt(sx) / bc2 + eps
-                    sigy = math.sqrt(sy) / bc2 + eps
-            else:  # RAdam
-                sx = fma((1.0 - beta2) * dx, dx, sx * beta2)
-                sy = fma((1.0 - beta2) * dy, dy, sy * beta2)
-                b2n = pow2[t] if pow2.size else beta2 ** nf
-                bc2 = 1.0 - b2n
-                rho_inf = 2.0 / (1.0 - beta2) - 1.0
-                rho_t = rho_inf - 2.0 * nf * b2n / bc2
-                rect_on = rho_t > 5.0
-                if rect_on:
-                    rect = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
-                            / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)) ** 0.5
-                    sigx = (math.sqrt(sx) + eps) / (bc2 ** 0.5) / rect
-                    sigy = (math.sqrt(sy) + eps) / (bc2 ** 0.5) / rect
-                else:
-                    sigx = 1.0
-                    sigy = 1.0
-            # ---- m_t
-            if m_kind == 0:
-                mx = dx
-                my = dy
-            elif m_kind == 1 or m_kind == 2:  # heavy ball / Nesterov (torch's buffer)
-                if n == 1:
-                    bx = dx
-                    by = dy
-                else:
-                    bx = fma(1.0 - damp, dx, bx * mu)
-                    by = fma(1.0 - damp, dy, by * mu)
-                if m_kind == 1:
-                    mx = bx
-                    my = by
-                else:
-                    mx = fma(mu, bx, dx)
-                    my = fma(mu, by, dy)
-            elif m_kind == 3:  # Adam's first moment, bias-corrected
-                bx = _lerp(bx, dx, 1.0 - beta1)
-                by = _lerp(by, dy, 1.0 - beta1)
-                bc1 = 1.0 - (pow1[t] if pow1.size else beta1 ** nf)
-                mx = bx / bc1
-                my = by / bc1
-            else:  # the lecture's movement m_t = λ m_{t−1} − η_t g_t / σ_t
-                bx = mu * bx - lr_t * dx / sigx
-                by = mu * by - lr_t * dy / sigy
-                mx = bx
-                my = by
-            ex = lr_t / sigx
-            ey = lr_t / sigy
-            # ---- record θ_t and the update that leaves it
-            if t == next_record or t >= tail_from:
-                if t == next_record:
-                    next_record += every
-                _record(out_path, out_grad, out_mom, out_lr, k, r, x, y, gx, gy, mx, my, ex, ey)
-                r += 1
-            if t == steps:
-                break
-            # ---- θ_{t+1}
-            if decoupled == 1 and wd != 0.0:
-                nx = x * (1.0 - lr_t * wd)
-                ny = y * (1.0 - lr_t * wd)
-            else:
-                nx = x
-                ny = y
-            if m_kind == 4:
-                nx = nx + mx
-                ny = ny + my
-            elif s_kind == 3 and rms_mu > 0.0:  # torch RMSprop's momentum of the scaled gradient
-                qx = qx * rms_mu + dx / sigx
-                qy = qy * rms_mu + dy / sigy
-                nx = fma(-lr_t, qx, nx)
-                ny = fma(-lr_t, qy, ny)
-            elif s_kind == 6:  # RAdam: θ − ((m̂·η)·(1/σ without rect))·rect, as torch groups it
-                if rect_on:
-                    nx = nx - ((mx * lr_t) * (bc2 ** 0.5 / (math.sqrt(sx) + eps))) * rect
-                    ny = ny - ((my * lr_t) * (bc2 ** 0.5 / (math.sqrt(sy) + eps))) * rect
-                else:
-                    nx = nx - mx * lr_t
-                    ny = ny - my * lr_t
-            elif m_kind == 3:
-                nx = nx + ((-(lr_t / bc1)) * bx) / sigx
-                ny = ny + ((-(lr_t / bc1)) * by) / sigy
-            elif s_kind == 0:
-                nx = fma(-lr_t, mx, nx)
-                ny = fma(-lr_t, my, ny)
-            else:
-                nx = nx + ((-lr_t) * mx) / sigx
-                ny = ny + ((-lr_t) * my) / sigy
-            if not (abs(nx) <= box and abs(ny) <= box):
-                diverged = t + 1
-                break
-            px = x
-            py = y
-            x = nx
-            y = ny
-        out_final[k, 0] = x
-        out_final[k, 1] = y
-        out_diverged[k] = diverged
-        # ---- a diverged run stays frozen at its last good point
-        n_records = max(out_path.shape[1], out_grad.shape[1], out_mom.shape[1], out_lr.shape[1])
-        while r < n_records:
-            _record(out_path, out_grad, out_mom, out_lr, k, r, x, y, gx, gy, mx, my, ex, ey)
-            r += 1
+                    vxs, vys, bxs, bys = gx, gy, x, y
+                # ... the rules: σ_t, m_t and the new point ...
+                for j in range(nb):
+                    qx[j], qy[j], mx, my, ex, ey = lane_step(MC, SC, hm, sm, tm, hs, ss, ts, j, vxs[j], vys[j],
+                                                             bxs[j], bys[j], n, rates[j] * scale_t + shift_t)
+                    if FULL:  # FULL: m and η/σ of the last good step, for the records
+                        live = alive[j] != 0.0
+                        mx_last[j] = mx if live else mx_last[j]
+                        my_last[j] = my if live else my_last[j]
+                        ex_last[j] = ex if live else ex_last[j]
+                        ey_last[j] = ey if live else ey_last[j]
+                # ... and the gradient at the new points. A lane whose new point left the box or has no
+                # finite gradient there stays where it was, frozen (diverged at t + 1); that is rare, so
+                # it is mended after the loop, lane by lane, rather than by selects in the loop.
+                if settling:  # θ_t still outside the target's disc: settled at t + 1 at the earliest
+                    for j in range(nb):
+                        ox, oy = x[j] - target[k0 + j, 0], y[j] - target[k0 + j, 1]
+                        settle[j] = n if math.sqrt(ox * ox + oy * oy) > tol else settle[j]
+                bad = call_surface(surface_fn, qx, qy, ngx, ngy, sp, nb, box)
+                if upd:
+                    if bad:
+                        for j in range(nb):
+                            if alive[j] != 0.0 and not _arrived(qx[j], qy[j], ngx[j], ngy[j], box):
+                                alive[j], died[j] = 0.0, n
+                                frozen[n_frozen] = j
+                                n_frozen += 1
+                    for i in range(n_frozen):
+                        j = frozen[i]
+                        qx[j], qy[j], ngx[j], ngy[j] = x[j], y[j], gx[j], gy[j]
+                    x, qx, y, qy, gx, ngx, gy, ngy = qx, x, qy, y, ngx, gx, ngy, gy
+                if here:
+                    if FULL:
+                        for j in range(nb):
+                            _put(out_mom, k0 + j, r, mx_last[j], my_last[j])
+                            _put(out_lr, k0 + j, r, ex_last[j], ey_last[j])
+                    r += 1
+            for j in range(nb):
+                k = k0 + j
+                out_final[k, 0], out_final[k, 1] = x[j], y[j]
+                d = np.int64(died[j])
+                out_diverged[k] = d
+                if settling:
+                    out_settle[k] = np.int64(settle[j]) if d < 0 else -1
+                if d >= 0:  # records from the divergence on repeat the last good step
+                    for q in range(np.searchsorted(rec_steps, d), rec_steps.size):
+                        _put(out_path, k, q, x[j], y[j])
+                        _put(out_grad, k, q, gx[j], gy[j])
+                        _put(out_mom, k, q, mx_last[j], my_last[j])
+                        _put(out_lr, k, q, ex_last[j], ey_last[j])
+    return run

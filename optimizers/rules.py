@@ -1,188 +1,185 @@
-"""The three parts of the lecture's update rule θ_{t+1} = θ_t − (η_t/σ_t) ⊙ m_t.
+"""The rules of the lecture's update θ_{t+1} = θ_t − (η_t/σ_t) ⊙ m_t, one registry entry each.
 
-- ``m`` (momentum rules): what direction to move, from the gradients so far.
-- ``σ`` (scaling rules): the per-parameter root mean square of past gradients.
-- ``η_t`` (schedules, ``optimizers.schedules``): the learning rate at step t.
+- ``m`` rules (``optimizers.momentum``): what direction to move, from the gradients so far;
+- ``σ`` rules (``optimizers.scaling``): the per-parameter scale of the step;
+- ``η_t`` (``optimizers.schedules``): the learning rate at step t.
 
-Each rule is a small frozen record: its kernel code and its hyperparameters
-(torch.optim's names, scalars or arrays of shape (K,) for a sweep). The
-compiled kernel (``optimizers.kernel``) carries out the formulas given here;
-t counts updates from 1, as torch's ``step`` does.
+A ``Rule`` holds everything about one rule: its hyperparameters by name
+(torch.optim's names and defaults, with the range allowed and the control a
+page shows), its state, its step as a small numba function that the kernel
+inlines, its LaTeX and how it differs from torch.optim, and its lecture form
+if the lecture writes it differently. Everything else is derived from the
+registry: the kernel's dispatch (``optimizers.kernel``), the controls
+(``lab.controls``), the LaTeX (``optimizers.latex``), the catalog keys that
+must exist (``optimizers.catalog.text_keys``).
+
+The compiled step functions (all ``inline="always"``) share one signature per part:
+
+- σ step ``(h, s, c, j, d, n, tb) -> σ``;
+- m step ``(h, s, c, j, d, n, tb, t, η, σ) -> (m, u, η_u, η_shown)``: m is the
+  lecture's m_t (recorded), u and η_u what the update uses (Adam: the raw
+  average and η/(1 − β₁ᵗ), in torch's order), η_shown the rate recorded as
+  η/σ (Rprop: its step size);
+- ``apply(hm, sm, tm, hs, ss, ts, c, j, θ, d, n, η, η_u, m, u, σ) -> θ_{t+1}``,
+  for the rules whose update is not the default θ + ((−η_u)·u)/σ;
+- ``start(h, s, c, j)`` sets state that does not start at 0.
+
+where ``h[i, j]`` is hyperparameter i of run j of the block, ``s[k, c, j]``
+state variable k of coordinate c, ``d`` the gradient (noise and L2 weight decay
+included), ``n = t + 1`` (torch's step count, a float) and ``tb[i]`` row i
+of the rule's per-step tables at this step (``tables(values, steps)``, e.g.
+1 − β₁ⁿ, computed once for all runs that share the values). Steps and
+applies are written without branches on data (selects), so a block vectorizes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
-# Columns of the (K, NCOL) hyperparameter matrix the kernel reads.
-LR, MOMENTUM, DAMPENING, BETA2, EPS, WEIGHT_DECAY, LR_DECAY, INIT_ACC, NOISE, RMS_MOMENTUM = range(10)
-NCOL = 10
+from .validate import in_range
+
+PARTS = ("m", "sigma")
+
+
+def log_options(lo_exp: int, hi_exp: int, mantissas=(1, 2, 5)) -> tuple[float, ...]:
+    """1e{lo}, 2e{lo}, 5e{lo}, …, 1e{hi}: a logarithmic slider's stops."""
+    values = [m * 10.0 ** e for e in range(lo_exp, hi_exp) for m in mantissas] + [10.0 ** hi_exp]
+    return tuple(float(f"{v:.12g}") for v in values)
 
 
 @dataclass(frozen=True)
+class Hyper:
+    """One hyperparameter: its key (a page's control and a link use it), torch's name and default, the
+    range the engine allows, the lecture's symbol, and the control a page shows for it."""
+    key: str
+    default: float | bool
+    symbol: str
+    lo: float = 0.0
+    hi: float = math.inf
+    lo_open: bool = False
+    hi_open: bool = False
+    control: str = "linear"  # "log" (select among options), "linear" (slider from lo_ui to hi_ui), "bool"
+    options: tuple = ()
+    ui_range: tuple = (0.0, 1.0, 0.01)  # (lo, hi, step) of a linear slider
+    primary: bool = False  # shown at once on a page (the rest fold away)
+    torch: str = ""  # torch's keyword when it differs from the key ("betas[0]")
+
+    @property
+    def name(self) -> str:
+        """torch's name for it: the keyword, or an element of torch's pair ("betas[1]")."""
+        return self.torch or self.key
+
+    @property
+    def pair(self) -> tuple[str, int] | None:
+        """(torch's keyword, index) for a member of a pair such as betas = (β₁, β₂); None otherwise."""
+        if "[" not in self.name:
+            return None
+        keyword, index = self.name[:-1].split("[")
+        return keyword, int(index)
+
+    @property
+    def label(self) -> str:
+        return f"{self.symbol} ({self.name})"
+
+    def check(self, owner: str, value):
+        """The value as float64 (scalar or (K,)), or a bool; a ValueError names the field and the range."""
+        if self.control == "bool":
+            if np.ndim(value) != 0:
+                raise ValueError(f"{owner}: {self.name} = {value!r} must be True or False (it cannot be swept)")
+            return bool(value)
+        return in_range(owner, self.name, value, self.lo, self.hi, lo_open=self.lo_open, hi_open=self.hi_open)
+
+
+@dataclass(frozen=True, eq=False)
 class Rule:
-    code = -1
-    flag = 0  # a rule-specific switch (centered, amsgrad)
+    """One m or σ rule; see the module docstring for the compiled functions' signatures."""
+    key: str
+    part: str  # "m" or "sigma"
+    summary: str  # one line: the rule and where it comes from
+    hyper: tuple = ()  # Hyper, in the order the step reads them (h[0], h[1], …)
+    state: tuple = ()  # names of the per-parameter state variables (s[0], s[1], …)
+    step: Callable = None
+    latex: Callable = None  # (bound rule, optimizer) -> LaTeX lines "lhs &= rhs"
+    note: str = ""  # how it differs from torch.optim ("" : as torch.optim)
+    lecture: bool = False  # the lecture's form of a rule that torch writes differently
+    lecture_form: str = ""  # key of this rule's lecture form, if the lecture writes it differently
+    apply: Callable | None = None
+    update_latex: Callable | None = None  # the update's LaTeX lines when ``apply`` is set
+    start: Callable | None = None
+    tables: Callable | None = None  # (values: dict, steps) -> float64 array (rows, steps + 1)
+    table_hyper: tuple = ()  # the hyperparameters ``tables`` reads: runs that differ in them run apart
+    carries_eta: bool = False  # m is the move itself, η included (the lecture's momentum): θ ← θ + m
+    check: Callable | None = None  # (owner, values) -> None: checks across hyperparameters
+    code: int = field(default=-1, compare=False)
 
-    def columns(self) -> dict:
-        return {}
+    def hyper_keys(self) -> tuple[str, ...]:
+        return tuple(h.key for h in self.hyper)
 
+    def table_rows(self, values: dict, steps: int) -> np.ndarray:
+        if self.tables is None:
+            return np.zeros((1, steps + 1))
+        return np.ascontiguousarray(self.tables({k: float(values[k]) for k in self.table_hyper}, steps))
 
-# ---------------------------------------------------------------- m: momentum
-@dataclass(frozen=True)
-class Gradient(Rule):
-    """m_t = g_t (no momentum)."""
-    code = 0
-
-
-@dataclass(frozen=True)
-class HeavyBall(Rule):
-    """m_1 = g_1,  m_t = μ m_{t−1} + (1 − dampening) g_t   (torch.optim.SGD's buffer).
-
-    The lecture writes m_t = λ m_{t−1} − η g_t, θ_{t+1} = θ_t + m_t: the same
-    path while η is constant; under a schedule torch rescales the whole
-    stored velocity by the current η (see ``LectureMomentum``)."""
-    momentum: object = 0.9
-    dampening: object = 0.0
-    code = 1
-
-    def columns(self):
-        return {MOMENTUM: self.momentum, DAMPENING: self.dampening}
-
-
-@dataclass(frozen=True)
-class Nesterov(HeavyBall):
-    """Buffer b_t as HeavyBall; m_t = g_t + μ b_t (torch's Nesterov form).
-
-    torch's θ is the lecture's look-ahead point θ + μm, not θ itself."""
-    code = 2
+    def n_tables(self) -> int:
+        """How many per-step table rows the rule reads."""
+        return 0 if self.tables is None else len(self.table_rows({h.key: h.default for h in self.hyper}, 0))
 
 
-@dataclass(frozen=True)
-class BiasCorrectedAverage(Rule):
-    """e_t = β₁ e_{t−1} + (1 − β₁) g_t,  e_0 = 0;  m_t = e_t / (1 − β₁ᵗ)   (Adam's first moment)."""
-    beta1: object = 0.9
-    code = 3
-
-    def columns(self):
-        return {MOMENTUM: self.beta1}
+REGISTRY: dict[str, dict[str, Rule]] = {"m": {}, "sigma": {}}
 
 
-@dataclass(frozen=True)
-class LectureMomentum(Rule):
-    """The lecture's movement: m_0 = 0,  m_t = λ m_{t−1} − η_t g_t,  θ_{t+1} = θ_t + m_t.
-
-    Here m carries the learning rate (it is the move itself). Equal to
-    torch.optim.SGD(momentum=λ) at constant η; under a schedule, past moves
-    keep the η they were made with."""
-    momentum: object = 0.9
-    code = 4
-
-    def columns(self):
-        return {MOMENTUM: self.momentum}
+def register(rule: Rule) -> Rule:
+    """Add a rule; its kernel code is its position among the rules of its part."""
+    table = REGISTRY[rule.part]
+    if rule.key in table:
+        raise ValueError(f"rules: {rule.part} rule {rule.key!r} is registered twice")
+    object.__setattr__(rule, "code", len(table))
+    table[rule.key] = rule
+    return rule
 
 
-# ---------------------------------------------------------------- σ: scaling
-@dataclass(frozen=True)
-class Unit(Rule):
-    """σ_t = 1."""
-    code = 0
+def rule(part: str, key: str) -> Rule:
+    try:
+        return REGISTRY[part][key]
+    except KeyError:
+        raise ValueError(f"rules: no {part} rule {key!r}; known: {', '.join(REGISTRY.get(part, {}))}") from None
 
 
-@dataclass(frozen=True)
-class RootSumSquare(Rule):
-    """G_t = G_{t−1} + g_t²,  G_0 = initial_accumulator_value;  σ_t = √G_t + ε   (torch.optim.Adagrad).
-
-    The lecture's Adagrad uses the root *mean* square (``RootMeanSquare``):
-    torch's σ is √t times larger, which a learning rate cannot absorb."""
-    eps: object = 1e-10
-    initial_accumulator_value: object = 0.0
-    code = 1
-
-    def columns(self):
-        return {EPS: self.eps, INIT_ACC: self.initial_accumulator_value}
+def by_code(part: str) -> tuple[Rule, ...]:
+    return tuple(REGISTRY[part].values())
 
 
-@dataclass(frozen=True)
-class RootMeanSquare(Rule):
-    """σ_t = √( (1/t) Σ_{i≤t} g_i² ) + ε   (the lecture's Adagrad; ε outside the root as in torch)."""
-    eps: object = 1e-10
-    code = 2
-
-    def columns(self):
-        return {EPS: self.eps}
+def all_rules() -> tuple[Rule, ...]:
+    return by_code("m") + by_code("sigma")
 
 
-@dataclass(frozen=True)
-class MovingRMS(Rule):
-    """v_t = α v_{t−1} + (1 − α) g_t²,  v_0 = 0;  σ_t = √v_t + ε   (torch.optim.RMSprop).
+@dataclass(frozen=True, eq=False)
+class Bound:
+    """A rule with values for its hyperparameters (float64 scalars or (K,) arrays, bools):
+    ``bound.momentum`` reads one."""
+    rule: Rule
+    values: dict
 
-    centered: σ_t = √(v_t − ḡ_t²) + ε with ḡ_t = α ḡ_{t−1} + (1 − α) g_t.
-    momentum > 0 (torch's form): b_t = μ b_{t−1} + g_t/σ_t, θ_{t+1} = θ_t − η_t b_t.
-    The lecture starts from σ_0 = |g_0| instead of 0 (``LectureRMS``)."""
-    alpha: object = 0.99
-    eps: object = 1e-8
-    centered: bool = False
-    momentum: object = 0.0
-    code = 3
+    def __getattr__(self, name):
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(f"{self.__dict__.get('rule').key if 'rule' in self.__dict__ else 'rule'} "
+                             f"has no hyperparameter {name!r}")
 
     @property
-    def flag(self):
-        return int(self.centered)
+    def key(self) -> str:
+        return self.rule.key
 
-    def columns(self):
-        return {BETA2: self.alpha, EPS: self.eps, RMS_MOMENTUM: self.momentum}
+    def column(self, key: str, K: int) -> np.ndarray:
+        return np.broadcast_to(np.asarray(self.values[key], dtype=np.float64), (K,))
 
-
-@dataclass(frozen=True)
-class LectureRMS(Rule):
-    """σ_1² = g_1²,  σ_t² = α σ_{t−1}² + (1 − α) g_t²;  divides by σ_t + ε   (the lecture's RMSProp)."""
-    alpha: object = 0.99
-    eps: object = 1e-8
-    code = 4
-
-    def columns(self):
-        return {BETA2: self.alpha, EPS: self.eps}
-
-
-@dataclass(frozen=True)
-class AdamRMS(Rule):
-    """v_t = β₂ v_{t−1} + (1 − β₂) g_t²;  σ_t = √v_t / √(1 − β₂ᵗ) + ε   (torch.optim.Adam).
-
-    ε is added after the bias correction (the paper's "efficient" form adds
-    it before, a difference of about 1e-9). amsgrad: v_t → max_{i≤t} v_i."""
-    beta2: object = 0.999
-    eps: object = 1e-8
-    amsgrad: bool = False
-    code = 5
-
-    @property
-    def flag(self):
-        return int(self.amsgrad)
-
-    def columns(self):
-        return {BETA2: self.beta2, EPS: self.eps}
-
-
-@dataclass(frozen=True)
-class RectifiedRMS(Rule):
-    """RAdam's σ: with ρ_∞ = 2/(1 − β₂) − 1 and ρ_t = ρ_∞ − 2tβ₂ᵗ/(1 − β₂ᵗ),
-    σ_t = (√v_t + ε) / (√(1 − β₂ᵗ) · r_t) with
-    r_t = √((ρ_t − 4)(ρ_t − 2)ρ_∞ / ((ρ_∞ − 4)(ρ_∞ − 2)ρ_t)) when ρ_t > 5, else σ_t = 1
-    (the variance of σ is not yet trustworthy: plain momentum SGD; torch.optim.RAdam).
-    Note ε sits before the bias correction here, unlike Adam (as in torch)."""
-    beta2: object = 0.999
-    eps: object = 1e-8
-    code = 6
-
-    def columns(self):
-        return {BETA2: self.beta2, EPS: self.eps}
-
-
-def as_column(name: str, value) -> np.ndarray:
-    """A hyperparameter as a float64 array of shape () or (K,)."""
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.ndim > 1:
-        raise ValueError(f"{name}: shape {arr.shape} is not a scalar or (K,) sweep")
-    return arr
+    def matrix(self, K: int) -> np.ndarray:
+        """(number of hyperparameters, K) float64: row i is the rule's i-th hyperparameter per run."""
+        H = np.zeros((max(1, len(self.rule.hyper)), K))
+        for i, h in enumerate(self.rule.hyper):
+            H[i] = self.column(h.key, K)
+        return H

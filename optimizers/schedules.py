@@ -524,6 +524,15 @@ class Schedule:
         return _KINDS[self.kind].description
 
 
+def with_lr_decay(eta, t, lr_decay):
+    r"""Adagrad's own decay on top of the schedule: η^t / (1 + t · lr_decay).
+
+    torch.optim.Adagrad's ``clr = lr / (1 + (step − 1) · lr_decay)`` with step = t + 1. Plain
+    arithmetic, so that the same line serves NumPy arrays (the pages' η series) and the compiled
+    kernel; with lr_decay = 0 it returns η exactly."""
+    return eta / (1.0 + t * lr_decay)
+
+
 def schedule(kind: str, **params) -> Schedule:
     """The schedule ``kind`` with ``params`` (others at their defaults).
 

@@ -20,7 +20,6 @@ setup("basins")
 
 PANELS = ("gd", "momentum")  # the default optimizer of each panel
 N_OPTIONS = (10, 20, 30, 40, 50, 60, 80, 100, 120, 150, 200)
-VARIANTS = ("torch", "lecture")
 BY = ("end", "steps")
 CHART = {"displaylogo": False}
 STORE_SIZE = 16  # basin results kept (about 2 MB each at 200 × 200)
@@ -29,8 +28,9 @@ STORE_SIZE = 16  # basin results kept (about 2 MB each at 200 × 200)
 # ----------------------------------------------------------------- cached core calls (small keys)
 @st.cache_resource(show_spinner=False)
 def engine_ready() -> bool:
-    """Load the compiled kernel once per server, so that the times shown are the computation's own."""
-    optimizers.warm_up()
+    """Load the compiled kernels of the default panels once per server, so that the times shown are the
+    computation's own."""
+    optimizers.warm_up(PANELS)
     return True
 
 
@@ -132,7 +132,7 @@ with st.sidebar:
                          format_func=lambda v: f"{v:,}", help=t("basins.steps_help"))
     lr = links.select(st.select_slider, C.CONTROLS["lr"].label, C.LR_OPTIONS, 1e-2, key="basin_lr",
                       format_func=lambda v: f"{v:g}", help=t("basins.lr_help"))
-    variant = links.select(st.radio, t("basins.variant"), VARIANTS, "torch", key="basin_variant", horizontal=True,
+    variant = links.select(st.radio, t("basins.variant"), optimizers.VARIANTS, "torch", key="basin_variant", horizontal=True,
                            format_func=lambda v: t(f"basins.variant_{v}"), help=t("basins.variant_help"))
     by = links.select(st.radio, t("basins.by"), BY, "end", key="basin_by", horizontal=True,
                       format_func=lambda v: t(f"basins.by_{v}"), help=t("basins.by_help"))

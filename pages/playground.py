@@ -162,7 +162,7 @@ with st.sidebar:
                          format_func=lambda v: f"{v:,}", help=t("playground.steps_help"))
     start = start_controls(surface)
     n_runs = links.number(t("playground.n_runs"), 1, MAX_RUNS, 2, key="n_runs", help=t("playground.n_runs_help"))
-    variant = links.select(st.radio, t("playground.convention"), ("torch", "lecture"), "torch", key="variant",
+    variant = links.select(st.radio, t("playground.convention"), optimizers.VARIANTS, "torch", key="variant",
                            horizontal=True, format_func=lambda v: t(f"playground.convention_{v}"),
                            help=t("playground.convention_help"))
     three_d = links.switch(st.toggle, t("playground.three_d"), False, key="three_d", help=t("playground.three_d_help"))

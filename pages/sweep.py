@@ -17,7 +17,6 @@ setup("sweep")
 
 CHART = {"displaylogo": False}
 DEFAULT_OPTIMIZERS = ["gd", "adagrad"]
-VARIANTS = ("torch", "lecture")
 
 
 # ----------------------------------------------------------------- cached core calls (small keys)
@@ -129,7 +128,7 @@ with st.sidebar:
     n_rates = links.slider(t("sweep.n_rates"), 2, S.MAX_RATES, 50, 1, key="n_rates", help=t("sweep.n_rates_help"))
     steps = links.select(st.select_slider, t("sweep.steps"), C.STEP_OPTIONS, 100_000, key="steps",
                          format_func=lambda v: f"{v:,}", help=t("sweep.steps_help"))
-    variant = links.select(st.radio, t("sweep.variant"), VARIANTS, "torch", key="variant", horizontal=True,
+    variant = links.select(st.radio, t("sweep.variant"), optimizers.VARIANTS, "torch", key="variant", horizontal=True,
                            format_func=lambda v: t(f"sweep.variant_{v}"), help=t("sweep.variant_help"))
 
 try:

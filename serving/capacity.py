@@ -11,6 +11,7 @@ import contextlib
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ class Capacity:
     wall_s: float
     runs: int  # script runs served: the moves, and two to open each page
     misses: int  # runs of the Playground's simulation that computed (cache misses), all processes
+    peak_mb: float = 0.0  # the largest resident memory of the app processes together, sampled every 0.2 s
 
     @property
     def cpu_ms_per_run(self) -> float:
@@ -71,15 +73,20 @@ def served(processes: int):
         log.close()
 
 
-async def open_playground(url: str) -> float:
-    """Seconds to open the Playground and finish its first run."""
+async def open_page(url: str, page: str = "playground") -> float:
+    """Seconds to open a page and finish its first run."""
     started = time.perf_counter()
-    session = await Session.open(url, "playground", timeout=120)
-    result = await session.run(timeout=120)
+    session = await Session.open(url, page, timeout=300)
+    result = await session.run(timeout=300)
     await session.close()
     if not result.ok:
-        raise RuntimeError(f"the Playground's first run failed: {result.exceptions}")
+        raise RuntimeError(f"the {page} page's first run failed: {result.exceptions}")
     return time.perf_counter() - started
+
+
+async def open_playground(url: str) -> float:
+    """Seconds to open the Playground and finish its first run."""
+    return await open_page(url, "playground")
 
 
 def start_up() -> tuple[float, float]:
@@ -105,16 +112,47 @@ def cpu_seconds(pids) -> float:
     return total
 
 
-def measure(processes: int, sessions: int, duration: float, interval: float = 5.0, shared: bool = False) -> Capacity:
-    """A load test (``sessions`` moving a slider every ``interval`` s for ``duration`` s) on fresh processes."""
+def resident_mb(pids) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            total += psutil.Process(pid).memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20
+
+
+@contextlib.contextmanager
+def peak_memory(pids, every: float = 0.2):
+    """Yields a dict whose "mb" is, at the end, the largest resident memory of ``pids`` together."""
+    seen = {"mb": resident_mb(pids)}
+    stop = threading.Event()
+
+    def sample():
+        while not stop.wait(every):
+            seen["mb"] = max(seen["mb"], resident_mb(pids))
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join()
+
+
+def measure(processes: int, sessions: int, duration: float, interval: float = 5.0, shared: bool = False,
+            scenario=None) -> Capacity:
+    """A load test (``sessions`` moving a slider every ``interval`` s for ``duration`` s) on fresh processes.
+    ``scenario``: a ``serving.loadtest.Scenario`` (default the Playground, each view its own or ``shared``)."""
     from .loadtest import PLAYGROUND, PLAYGROUND_SHARED
 
+    scenario = scenario or (PLAYGROUND_SHARED if shared else PLAYGROUND)
     with served(processes) as (url, pids, app_urls):
-        run_coroutine(open_playground(url))  # imports and the first page: start-up, not load
+        run_coroutine(open_page(url, scenario.page))  # imports and the first page: start-up, not load
         cpu0, wall0 = cpu_seconds(pids), time.perf_counter()
-        summary = run(Plan(url, sessions, interval, duration, timeout=120.0,
-                           scenario=PLAYGROUND_SHARED if shared else PLAYGROUND))
+        with peak_memory(pids) as memory:
+            summary = run(Plan(url, sessions, interval, duration, timeout=120.0, scenario=scenario))
         cpu, wall = cpu_seconds(pids) - cpu0, time.perf_counter() - wall0
         misses = sum(fetch_cache_lookups(u).get("simulate_view", {}).get("miss", 0) for u in app_urls)
-    opening = 1 if shared else 2  # the first run, and the one that makes the view the session's own
-    return Capacity(processes, summary, cpu, wall, summary.moves + opening * sessions, misses)
+    opening = 2 if scenario.own_view else 1  # the first run, and the one that makes the view the session's own
+    return Capacity(processes, summary, cpu, wall, summary.moves + opening * sessions, misses, memory["mb"])

@@ -51,6 +51,11 @@ class Scenario:
 
 PLAYGROUND = Scenario()
 PLAYGROUND_SHARED = Scenario(own_view=None)  # every student on the same views: caches shared across sessions hit
+# Basins at its defaults (two panels of a 100 × 100 grid on the bumpy valley): each student moves η among the
+# 13 stops from 1e-4 to 0.1, in an order of their own; 26 grids do not fit the server's store of 16, so most
+# moves compute.
+BASINS = Scenario(page="basins", slider="basin_lr", value_range=(1e-4, 1e-1), own_view=None)
+SCENARIOS = {"playground": PLAYGROUND, "playground-shared": PLAYGROUND_SHARED, "basins": BASINS}
 
 
 def slider_values(proto, value_range) -> list:

@@ -1,13 +1,29 @@
 """The surfaces' gradients compiled with numba, selected by an integer id.
 
-The trajectory kernel calls ``grad_at(kernel_id, x, y, p)``. Selecting the
-surface by an id (rather than passing a function) keeps numba's on-disk cache
-valid across processes. The order of ``FORMULAS`` is the id; a new surface
-adds one entry here and one branch below.
-"""
-import numba
+The trajectory kernel calls ``grad_at(kernel_id, x, y, p)`` for each run of a
+block; this is the one seam between the kernel and the surfaces. The kernel is
+compiled with the id as a constant, and ``grad_at`` then resolves, at compile
+time, to that surface's formula alone, inlined: a block of runs vectorizes, and
+the kernel never needs to know the surfaces. The order of ``FORMULAS`` is the
+id: a new surface adds one entry here (and its factory in ``surfaces.catalog``).
+Selecting by an id (rather than passing a function) keeps numba's on-disk cache
+valid across processes. Called from Python, ``grad_at`` runs the same compiled
+formula (the tests compare it with NumPy's).
 
-from . import classic, lecture
+The formulas are the NumPy ones of ``surfaces.lecture`` and ``surfaces.classic``,
+compiled with ``np.sin`` and ``np.cos`` replaced by ``surfaces.kernel_math``'s
+vectorizable versions (the C library's are calls the compiler cannot
+vectorize); every other function is NumPy's as numba compiles it.
+"""
+import types
+
+import numba
+import numpy as np
+from numba.core import errors
+from numba.core import types as nbtypes
+from numba.extending import overload
+
+from . import classic, kernel_math, lecture
 
 FORMULAS = (
     lecture.bowl_grad,
@@ -26,26 +42,33 @@ def kernel_id(grad_fn) -> int:
     return FORMULAS.index(grad_fn)
 
 
-_jit = numba.njit(inline="always", error_model="numpy")
-_g0, _g1, _g2, _g3, _g4, _g5, _g6, _g7, _g8 = (_jit(f) for f in FORMULAS)
+KERNEL_NUMPY = types.ModuleType("numpy_in_the_kernel")  # numpy, with the kernel's sin and cos
+KERNEL_NUMPY.__dict__.update({k: v for k, v in vars(np).items() if not k.startswith("__")})
+KERNEL_NUMPY.sin, KERNEL_NUMPY.cos = kernel_math.sin, kernel_math.cos
 
 
-@numba.njit(inline="always", error_model="numpy")
+def compile_formula(fn):
+    """``fn`` compiled for the kernel (inlined), its ``np`` being KERNEL_NUMPY."""
+    globals_ = {**fn.__globals__, "np": KERNEL_NUMPY}
+    copy = types.FunctionType(fn.__code__, globals_, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__module__, copy.__qualname__ = fn.__module__, fn.__qualname__
+    return numba.njit(inline="always", error_model="numpy")(copy)
+
+
+COMPILED = tuple(compile_formula(f) for f in FORMULAS)
+
+
 def grad_at(sid, x, y, p):
-    if sid == 0:
-        return _g0(x, y, p)
-    if sid == 1:
-        return _g1(x, y, p)
-    if sid == 2:
-        return _g2(x, y, p)
-    if sid == 3:
-        return _g3(x, y, p)
-    if sid == 4:
-        return _g4(x, y, p)
-    if sid == 5:
-        return _g5(x, y, p)
-    if sid == 6:
-        return _g6(x, y, p)
-    if sid == 7:
-        return _g7(x, y, p)
-    return _g8(x, y, p)
+    """∇L at (x, y) of surface ``sid`` with parameters ``p`` (a float64 1-D array), compiled."""
+    return COMPILED[sid](x, y, p)
+
+
+@overload(grad_at, inline="always", prefer_literal=True)
+def _grad_at(sid, x, y, p):
+    if not isinstance(sid, nbtypes.IntegerLiteral):
+        raise errors.TypingError("grad_at: in compiled code the surface id must be a compile-time constant")
+    formula = COMPILED[sid.literal_value]
+
+    def impl(sid, x, y, p):
+        return formula(x, y, p)
+    return impl

@@ -93,6 +93,29 @@ def test_noise_is_reproducible_unbiased_and_scales_with_batch_size():
     assert simulate(surf, opt, start, steps=10, noise=0.0).final[0].tolist() == [0.0, 0.0]
 
 
+@settings(max_examples=30, deadline=None)
+@given(name=st.sampled_from(("gd", "adam", "rmsprop", "rprop")), K=st.integers(1, 70), block=st.integers(1, 40),
+       threads=st.integers(1, 3), seed=st.integers(0, 2**31), noisy=st.booleans())
+def test_blocked_runs_equal_single_runs_lane_by_lane(name, K, block, threads, seed, noisy):
+    """K runs advanced in blocks of ``block`` lanes on ``threads`` threads give, run by run, the bits of
+    each run in a block of its own: divergence, noise and records are each lane's own. Without noise,
+    a run equals the same run simulated alone (with noise, run k draws the numbers of run index k)."""
+    surf = surfaces.get("rosenbrock")
+    rng = np.random.default_rng(seed)
+    starts = np.stack([rng.uniform(-2, 2, K), rng.uniform(-1, 3, K)], -1)
+    lrs = 10 ** rng.uniform(-4, -0.5, K)  # the largest diverge on Rosenbrock's walls
+    kw = dict(steps=150, noise=0.3 if noisy else None, seed=seed, every=7, tail=3)
+    together = simulate(surf, optimizers.get(name, lr=lrs), starts, block=block, threads=threads, **kw)
+    apart = simulate(surf, optimizers.get(name, lr=lrs), starts, block=1, threads=1, **kw)
+    for field in ALL + ("final", "final_loss", "diverged_at"):
+        np.testing.assert_array_equal(getattr(together, field), getattr(apart, field))
+    if not noisy:
+        for k in rng.choice(K, min(K, 3), replace=False):
+            alone = simulate(surf, optimizers.get(name, lr=lrs[k]), starts[k], **kw)
+            for field in ALL + ("final", "final_loss", "diverged_at"):
+                np.testing.assert_array_equal(getattr(together, field)[k], getattr(alone, field)[0])
+
+
 def test_threads_and_chunks_do_not_change_results():
     surf = surfaces.get("himmelblau")
     rng = np.random.default_rng(0)

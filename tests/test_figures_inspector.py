@@ -89,7 +89,7 @@ def test_lecture_momentum_move_is_m(bowl):
 def test_move_is_scaled_m_for_every_optimizer(bowl, name, variant):
     run = make_run(bowl, name, 200, variant=variant, schedule="cosine")
     opt = optimizers.get(name, variant=variant)
-    lecture_momentum = type(opt.m).__name__ == "LectureMomentum"
+    lecture_momentum = opt.m.rule.carries_eta
     decoupled = opt.decoupled_weight_decay and float(opt.weight_decay) != 0
     M = moves(run)
     for i in range(run.last_good):

@@ -1,41 +1,24 @@
-"""Page models: controls carry torch's defaults; the Playground's runs are the engine's."""
-import inspect
-
+"""Page models: every default sits on its control; the Playground's runs are the engine's.
+(That the defaults are torch.optim's: tests/test_registry.py.)"""
 import numpy as np
 import pytest
-import torch
 
 import optimizers
 from lab import controls as C
 from lab.playground import RunSpec, View, run_view, verdict
 
-TORCH_CLASS = {"gd": torch.optim.SGD, "momentum": torch.optim.SGD, "nesterov": torch.optim.SGD,
-               "adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
-               "adamw": torch.optim.AdamW, "radam": torch.optim.RAdam}
-OURS_NOT_TORCH = {("momentum", "momentum"), ("nesterov", "momentum")}  # SGD's momentum default is 0
-
-
-@pytest.mark.parametrize("name", optimizers.names())
-def test_default_hyperparameters_are_torch_optims(name):
-    torch_defaults = {k: p.default for k, p in inspect.signature(TORCH_CLASS[name]).parameters.items()}
-    ours = optimizers.get(name).settings
-    for key, value in ours:
-        if (name, key) in OURS_NOT_TORCH or key not in torch_defaults:
-            continue
-        expected = torch_defaults[key]
-        assert (tuple(value) if isinstance(value, tuple) else value) == expected, (name, key)
-
-
 def test_controls_cover_every_hyperparameter_with_a_range_that_holds_the_default():
     for name in optimizers.names():
         for key, default in C.hyperparameters(name).items():
             ctl = C.CONTROLS[key]
-            if ctl.kind == "log":
+            if ctl.control == "log":
                 assert C.nearest_option(ctl.options, default) == pytest.approx(default, rel=1e-9), (name, key)
-            elif ctl.kind == "linear":
-                assert ctl.lo <= default <= ctl.hi, (name, key)
+            elif ctl.control == "linear":
+                assert ctl.ui_range[0] <= default <= ctl.ui_range[1], (name, key)
     assert C.LR_OPTIONS[0] == 1e-8 and C.LR_OPTIONS[-1] == 10.0 and {1e-2, 1e-7} <= set(C.LR_OPTIONS)
     assert C.to_torch_names({"lr": 1e-3, "beta1": 0.8, "beta2": 0.9}) == {"lr": 1e-3, "betas": (0.8, 0.9)}
+    assert C.to_torch_names({"etaminus": 0.4, "etaplus": 1.1, "step_size_min": 0.0, "step_size_max": 9.0}) == {
+        "etas": (0.4, 1.1), "step_sizes": (0.0, 9.0)}
 
 
 def test_run_view_is_the_engine_run_with_its_eta():

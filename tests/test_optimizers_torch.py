@@ -1,38 +1,48 @@
-"""Every optimizer agrees with torch.optim, fed the same gradients, in float64."""
+"""Every optimizer equals torch.optim bit for bit, fed the same gradients, in float64.
+
+torch is fed the gradients the engine recorded (``tests.torch_reference``), with a correctly rounded
+square root; Lion, which torch.optim does not have, is checked against a naive loop written from the
+paper's update.
+"""
 import numpy as np
 import pytest
 import torch
 
 import optimizers
 import surfaces
-from tests.torch_reference import torch_path
+from tests.torch_reference import TORCH, ieee_sqrt, torch_fed
 
 STEPS = 1000
 
 
-def assert_same_path(ours, ref):
-    # 1e-9 relative, with an absolute floor for coordinates that pass through 0
-    np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-12)
+def engine(surface, name, hyper, steps=STEPS, schedule=None, starts=None):
+    return optimizers.simulate(surface, optimizers.get(name, **hyper), starts, steps=steps, schedule=schedule,
+                               record=("path", "grad"))
 
 
-def _default_lr(name, surface):
-    # torch's default for Adagrad/RMSprop (1e-2) is chaotic on these two valleys: a path there
-    # bounces with steps of constant size, and torch's sqrt (not correctly rounded: 1 ulp off
-    # near ties) seeds a difference that the bouncing amplifies. 1e-3 keeps the runs comparable.
-    if name == "rmsprop" and surface in ("crescent", "rosenbrock"):
-        return {"lr": 1e-3}
-    return {"lr": 1e-3} if name in ("gd", "momentum", "nesterov") else {}
+def assert_bit_for_bit(traj, ref, k=0):
+    """The engine's path equals torch's at every step before the engine stopped the run."""
+    n = traj.diverged_at[k] if traj.diverged_at[k] >= 0 else len(ref)
+    assert n > 1
+    np.testing.assert_array_equal(traj.path[k, :n], ref[:n])
 
 
 @pytest.mark.parametrize("surface", surfaces.names())
-@pytest.mark.parametrize("name", optimizers.names())
-def test_every_optimizer_matches_torch_on_every_surface(name, surface):
+@pytest.mark.parametrize("name", sorted(TORCH))
+def test_every_optimizer_equals_torch_at_its_defaults_on_every_surface(name, surface):
     surf = surfaces.get(surface)
-    hyper = _default_lr(name, surface)
-    ours = optimizers.simulate(surf, optimizers.get(name, **hyper), steps=STEPS, record=("path",))
-    ref = torch_path(surf, name, hyper, surf.start, STEPS)
-    assert ours.diverged_at[0] == -1
-    assert_same_path(ours.path[0], ref)
+    traj = engine(surf, name, {})
+    with ieee_sqrt():
+        ref = torch_fed(name, {}, surf.start, traj.grad[0])
+    assert_bit_for_bit(traj, ref)
+
+
+@pytest.mark.parametrize("name", ["adagrad", "rmsprop", "adam", "radam", "nadam", "adadelta"])
+def test_with_torchs_own_sqrt_the_paths_differ_by_rounding_only(name):
+    surf = surfaces.get("himmelblau")
+    traj = engine(surf, name, {})
+    ref = torch_fed(name, {}, surf.start, traj.grad[0])
+    np.testing.assert_allclose(traj.path[0], ref, rtol=1e-12, atol=1e-14)
 
 
 VARIATIONS = [
@@ -46,18 +56,26 @@ VARIATIONS = [
     ("adam", {"lr": 1e-2, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}),
     ("adam", {"lr": 1e-2, "amsgrad": True}),
     ("adam", {"lr": 1e-2, "betas": (0.3, 0.9)}),  # lerp weight ≥ 0.5 takes torch's other branch
+    ("adam", {"lr": 1e-2, "weight_decay": 0.1, "decoupled_weight_decay": True}),
     ("adamw", {"lr": 1e-2, "weight_decay": 0.5, "amsgrad": True}),
     ("radam", {"lr": 1e-2, "weight_decay": 0.1, "betas": (0.9, 0.99)}),
     ("radam", {"lr": 1e-2, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("nadam", {"lr": 1e-2, "betas": (0.8, 0.99), "momentum_decay": 0.01, "weight_decay": 0.1}),
+    ("nadam", {"lr": 1e-2, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("adamax", {"lr": 1e-2, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}),
+    ("adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-5, "weight_decay": 0.1}),
+    ("rprop", {"lr": 1e-3, "etas": (0.3, 1.5), "step_sizes": (1e-4, 0.1)}),
 ]
 
 
 @pytest.mark.parametrize("surface", ["bowl", "himmelblau", "six_hump_camel"])
 @pytest.mark.parametrize("name,hyper", VARIATIONS)
-def test_hyperparameters_match_torch(name, hyper, surface):
+def test_hyperparameters_equal_torch(name, hyper, surface):
     surf = surfaces.get(surface)
-    ours = optimizers.simulate(surf, optimizers.get(name, **hyper), steps=STEPS, record=("path",))
-    assert_same_path(ours.path[0], torch_path(surf, name, hyper, surf.start, STEPS))
+    traj = engine(surf, name, hyper)
+    with ieee_sqrt():
+        ref = torch_fed(name, hyper, surf.start, traj.grad[0])
+    assert_bit_for_bit(traj, ref)
 
 
 SCHEDULES = [
@@ -68,22 +86,65 @@ SCHEDULES = [
 ]
 
 
-@pytest.mark.parametrize("name", ["momentum", "adagrad", "adam"])
+@pytest.mark.parametrize("name", ["momentum", "adagrad", "adam", "nadam", "rprop"])
 @pytest.mark.parametrize("spec,make", SCHEDULES)
 def test_schedules_drive_the_optimizer_as_torch_schedulers_do(name, spec, make):
     surf = surfaces.get("himmelblau")
     hyper = {"lr": 1e-2}
     kind, params = spec
-    ours = optimizers.simulate(surf, optimizers.get(name, **hyper), steps=STEPS, record=("path",),
-                               schedule=optimizers.schedule(kind, **params))
-    ref = torch_path(surf, name, hyper, surf.start, STEPS, scheduler=make)
+    traj = engine(surf, name, hyper, schedule=optimizers.schedule(kind, **params))
+    with ieee_sqrt():
+        ref = torch_fed(name, hyper, surf.start, traj.grad[0], scheduler=make)
     # torch's schedulers compute η_t recursively (about 1e-15 from the closed form per step)
-    np.testing.assert_allclose(ours.path[0], ref, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(traj.path[0], ref, rtol=1e-10, atol=1e-12)
 
 
 def test_a_sweep_of_learning_rates_equals_torch_run_by_run():
     surf = surfaces.get("rosenbrock")
     lrs = np.array([1e-4, 3e-4, 1e-3])
-    ours = optimizers.simulate(surf, optimizers.get("adam", lr=lrs), steps=STEPS, record=("path",))
-    for k, lr in enumerate(lrs):
-        assert_same_path(ours.path[k], torch_path(surf, "adam", {"lr": lr}, surf.start, STEPS))
+    for name in ("adam", "nadam", "adamax"):
+        traj = engine(surf, name, {"lr": lrs})
+        for k, lr in enumerate(lrs):
+            with ieee_sqrt():
+                ref = torch_fed(name, {"lr": lr}, surf.start, traj.grad[k])
+            assert_bit_for_bit(traj, ref, k)
+
+
+def lion_naive(start, grads, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
+    """Lion as the paper writes it (Chen et al. 2023, Program 1), one NumPy line per formula:
+    c = β₁m + (1 − β₁)g;  θ ← θ − η(sign(c) + λθ);  m ← β₂m + (1 − β₂)g."""
+    b1, b2 = betas
+    theta, m, out = np.array(start, dtype=np.float64), np.zeros(2), [np.array(start, dtype=np.float64)]
+    for g in grads[:-1]:
+        c = b1 * m + (1 - b1) * g
+        theta = theta - lr * (np.sign(c) + weight_decay * theta)
+        m = b2 * m + (1 - b2) * g
+        out.append(theta.copy())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("surface", surfaces.names())
+@pytest.mark.parametrize("hyper", [{}, {"lr": 3e-3, "betas": (0.8, 0.95), "weight_decay": 0.1}])
+def test_lion_equals_the_papers_update(surface, hyper):
+    surf = surfaces.get(surface)
+    traj = engine(surf, "lion", hyper)
+    assert_bit_for_bit(traj, lion_naive(surf.start, traj.grad[0], **hyper))
+
+
+@pytest.mark.parametrize("beta", [0.9, 0.99, 0.999, 0.3])
+def test_per_step_tables_have_the_bits_of_torchs_python_arithmetic(beta):
+    """torch computes 1 − βⁿ, (1 − βⁿ) ** 0.5 and RAdam's ρ and r in Python floats: the tables must give
+    the same bits (Python's ** 0.5 calls pow, which is not always a correctly rounded square root)."""
+    from optimizers.momentum import nadam_tables, one_minus_powers
+    from optimizers.scaling import HALF, radam_tables, root_one_minus_powers
+
+    steps = 3_000
+    n = [float(k) for k in range(1, steps + 2)]
+    assert one_minus_powers(beta, steps)[0].tolist() == [1 - beta ** k for k in n]
+    assert root_one_minus_powers(beta, steps, HALF)[0].tolist() == [(1 - beta ** k) ** 0.5 for k in n]
+    rho_inf = 2 / (1 - beta) - 1
+    rho = [rho_inf - 2 * k * (beta ** k) / (1 - beta ** k) for k in n]
+    rect = [((r - 4) * (r - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * r)) ** 0.5 if r > 5 else 1.0 for r in rho]
+    assert radam_tables(beta, steps, HALF)[2].tolist() == rect
+    mu = [beta * (1.0 - 0.5 * (0.96 ** (k * 4e-3))) for k in n]
+    assert nadam_tables(beta, 4e-3, steps)[0].tolist() == [1.0 - m for m in mu]

@@ -12,9 +12,10 @@ def hyper_widget(prefix: str, optimizer: str, key: str, default):
     ctl = C.CONTROLS[key]
     wkey = f"{prefix}_{optimizer}_{key}"
     help_text = t(f"control.{key}.help")
-    if ctl.kind == "bool":
+    if ctl.control == "bool":
         return links.switch(st.checkbox, ctl.label, bool(default), key=wkey, help=help_text)
-    if ctl.kind == "log":
+    if ctl.control == "log":
         return links.select(st.select_slider, ctl.label, ctl.options, C.nearest_option(ctl.options, default),
                             key=wkey, format_func=lambda v: f"{v:g}", help=help_text)
-    return links.slider(ctl.label, ctl.lo, ctl.hi, float(default), ctl.step, key=wkey, format="%.4g", help=help_text)
+    lo, hi, step = ctl.ui_range
+    return links.slider(ctl.label, lo, hi, float(default), step, key=wkey, format="%.4g", help=help_text)
