@@ -47,6 +47,10 @@ base_python() {
         say "no python3 found; install Python $MIN_PYTHON or newer (Debian and Ubuntu: apt-get install python3 python3-venv)"
         exit 1
     fi
+    if ! command -v "$candidate" >/dev/null 2>&1; then
+        say "PYTHON=$candidate: no such program"
+        exit 1
+    fi
     if ! "$candidate" -c "import sys; sys.exit(sys.version_info < tuple(map(int, '$MIN_PYTHON'.split('.'))))"; then
         say "$candidate is Python $("$candidate" -c 'import platform; print(platform.python_version())'); the project needs $MIN_PYTHON or newer (set PYTHON=/path/to/python3.11 to choose another)"
         exit 1
