@@ -27,6 +27,22 @@ def ok(at):
     return at
 
 
+def downloads(monkeypatch) -> dict:
+    """Record what download buttons hand to Streamlit's media store: {url: (bytes, mimetype, filename)}.
+    AppTest keeps those files in a store it discards after each run, so they are caught on the way in."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    stored, real = {}, MemoryMediaFileStorage.load_and_get_id
+
+    def recording(self, path_or_data, mimetype, kind, filename=None):
+        file_id = real(self, path_or_data, mimetype, kind, filename)
+        stored[self.get_url(file_id)] = (path_or_data, mimetype, filename)
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+    return stored
+
+
 def chart(at, key):
     """The spec of the chart drawn with ``st.plotly_chart(..., key=key)``."""
     for element in at.get("plotly_chart"):

@@ -18,7 +18,7 @@ import torch
 
 from batchlab import timing, timing_csv, timing_worker
 from batchlab.timing_csv import TimingRow
-from tests.apptest_helpers import chart, decode, ok
+from tests.apptest_helpers import chart, decode, downloads, ok
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "batch_timing.py")
 DEVICE = timing.describe_device("cpu", threads=timing.MAX_THREADS)  # the page's default: one thread per CPU
@@ -92,6 +92,7 @@ def test_the_page_waits_for_measure():
 
 def test_measure_draws_both_curves_from_the_session_results(monkeypatch):
     jobs = jobs_seen(monkeypatch)
+    files = downloads(monkeypatch)
     at = ok(fresh())
     at.button(key="bt_start").click().run()
     ok(at)
@@ -115,6 +116,9 @@ def test_measure_draws_both_curves_from_the_session_results(monkeypatch):
     # the download holds the same rows
     download = at.get("download_button")[0]
     assert download.proto.label == "Download CSV"
+    data, mimetype, filename = files[download.proto.url]
+    assert mimetype == "text/csv" and filename == "batch-timing-mlp-cpu.csv"
+    assert timing_csv.read_csv(data.decode("utf-8") if isinstance(data, bytes) else data) == [rows[100], rows[1_000]]
 
 
 def test_results_are_kept_and_measure_resumes_with_the_rest():
