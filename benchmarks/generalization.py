@@ -2,6 +2,7 @@
 
     python benchmarks/generalization.py            # 3 repeats, about a minute on 2 cores
     python benchmarks/generalization.py --quick    # 1 repeat
+    python benchmarks/generalization.py --smoke    # tiny settings: checks that it runs (the tests do)
 
 Prints medians over repeats (these machines are shared and noisy): training seconds per batch
 size at the page's defaults (batchlab.digits.StudyConfig()), microseconds per update, each batch
@@ -55,10 +56,13 @@ def epoch_seconds(loss_of_logits, batch: int, hidden: int, repeats: int) -> floa
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="one repeat instead of three")
+    parser.add_argument("--smoke", action="store_true", help="one repeat of tiny settings (checks that it runs)")
     args = parser.parse_args()
-    repeats = 1 if args.quick else 3
+    repeats = 1 if args.quick or args.smoke else 3
 
-    study = D.StudyConfig()
+    study = D.StudyConfig(batch_sizes=(256, D.N_TRAIN), epochs=1) if args.smoke else D.StudyConfig()
+    toy_config = FS.ToyConfig(steps=20, runs=10) if args.smoke else FS.ToyConfig()
+    epoch_batch = 256 if args.smoke else 8
     t_load, _ = timed(D.load_split)
     print(f"defaults: batch sizes {study.batch_sizes}, {study.epochs} epochs, h = {study.hidden}, "
           f"η = {study.base_lr:g} ({study.lr_rule}); data loaded in {t_load:.2f} s; {repeats} repeat(s)\n")
@@ -82,17 +86,17 @@ def main() -> None:
     print(f"\ntotal (training + sharpness, all batch sizes): median {np.median(per_repeat):.2f} s "
           f"(min {min(per_repeat):.2f}, max {max(per_repeat):.2f})")
 
-    toy = [timed(lambda: FS.run_toy(FS.ToyConfig()))[0] for _ in range(repeats)]
-    cfg = FS.ToyConfig()
+    toy = [timed(lambda: FS.run_toy(toy_config))[0] for _ in range(repeats)]
+    cfg = toy_config
     print(f"flat/sharp picture ({cfg.runs} runs × {cfg.steps} updates, B = {cfg.small_batch} and "
           f"{cfg.large_batch}): median {np.median(toy):.2f} s")
 
     import torch.nn.functional as F
 
-    ours = epoch_seconds(D.cross_entropy, 8, study.hidden, 3 * repeats)
-    torch_ce = epoch_seconds(F.cross_entropy, 8, study.hidden, 3 * repeats)
-    print(f"\none epoch at B = 8 ({D.N_TRAIN // 8 + 1} updates): logsumexp loss {ours:.3f} s, F.cross_entropy "
-          f"{torch_ce:.3f} s (ratio {torch_ce / ours:.1f}; large only when the other core is busy)")
+    ours = epoch_seconds(D.cross_entropy, epoch_batch, study.hidden, 3 * repeats)
+    torch_ce = epoch_seconds(F.cross_entropy, epoch_batch, study.hidden, 3 * repeats)
+    print(f"\none epoch at B = {epoch_batch} ({-(-D.N_TRAIN // epoch_batch)} updates): logsumexp loss {ours:.3f} s, "
+          f"F.cross_entropy {torch_ce:.3f} s (ratio {torch_ce / ours:.1f}; large only when the other core is busy)")
 
 
 if __name__ == "__main__":
