@@ -12,13 +12,16 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from lab.untrusted import quote
+
 
 class LinkValueError(ValueError):
-    """A link's value a field cannot use. The message is English; ``rule`` and ``fields`` let a page
-    say the same in its own language (catalog key ``links.<rule>`` with those fields)."""
+    """A link's value a field cannot use. The message is English, safe to show as Markdown (the key and
+    the value quoted); ``rule`` and ``fields`` let a page say the same in its own language (catalog key
+    ``links.<rule>`` with those fields, the key and ``raw`` quoted there too)."""
 
     def __init__(self, key: str, raw: str, rule: str, message: str, **fields):
-        super().__init__(f"{key}={raw!r} is not {message}")
+        super().__init__(f"{quote(key)} = {quote(raw)} is not {message}")
         self.key, self.raw, self.rule, self.fields = key, raw, rule, fields
 
 

@@ -20,6 +20,13 @@ def chart_specs(at):
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+def link_note(key: str, raw: str) -> str:
+    """How a page's link note names a setting and the value it could not use (both quoted as code)."""
+    from lab.untrusted import quote
+
+    return f"{quote(key)} = {quote(raw)}"
+
+
 def ok(at):
     """The run raised nothing and showed no error."""
     assert not at.exception, [e.value for e in at.exception]

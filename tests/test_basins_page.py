@@ -9,7 +9,7 @@ import optimizers
 import surfaces
 from figures.basins import CELLS_NAME
 from lab.basins import BasinConfig, run_basins
-from tests.apptest_helpers import chart, decode, ok, open_link, raw_keys, shown_strings
+from tests.apptest_helpers import chart, decode, link_note, ok, open_link, raw_keys, shown_strings
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "basins.py")
 
@@ -190,8 +190,9 @@ def test_a_bad_link_is_reported_and_the_defaults_apply():
     at = ok(reopen({"basin_n": "7", "basin_steps": "100", "basin_lr": "abc", "basin0_optimizer": "sgd",
                     "basin_x_bumpy_valley": "1e9", "zoom": "2"}))
     (note,) = [w.value for w in at.warning]
-    for part in ("basin_n='7' is not one of the choices", "basin_lr='abc'", "basin0_optimizer='sgd'",
-                 "basin_x_bumpy_valley='1e9' is not a number from", "zoom='2' is not a setting of this page"):
+    for part in (link_note("basin_n", "7") + " is not one of the choices", link_note("basin_lr", "abc"),
+                 link_note("basin0_optimizer", "sgd"), link_note("basin_x_bumpy_valley", "1e9") + " is not a number from",
+                 link_note("zoom", "2") + " is not a setting of this page"):
         assert part in note
     assert at.select_slider(key="basin_n").value == 100 and at.select_slider(key="basin_lr").value == 1e-2
     assert at.selectbox(key="basin0_optimizer").value == "gd"

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 import i18n
 import surfaces
 from figures import surface_map
-from tests.apptest_helpers import chart_specs, decode, raw_keys
+from tests.apptest_helpers import chart_specs, decode, link_note, raw_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 60
@@ -96,7 +96,8 @@ def test_a_bad_link_is_reported():
     at = open_home(present="maybe", surface="bowl", lang="fr")
     assert not at.exception
     (note,) = [w.value for w in at.warning]
-    assert "present='maybe' is not on or off" in note and "surface='bowl' is not a setting of this page" in note
+    assert link_note("present", "maybe") + " is not on or off" in note
+    assert link_note("surface", "bowl") + " is not a setting of this page" in note
     assert at.toggle(key="present").value is False and at.radio(key="lang").value == "en"
     assert len(chart_specs(at)) == len(surfaces.names())
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 import i18n
 import numpy as np
 
-from tests.apptest_helpers import chart, decode, ok, open_link
+from tests.apptest_helpers import chart, decode, link_note, ok, open_link
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "playground.py")
 RAW_KEY = re.compile(r"^[a-z_]+(\.[a-z_0-9]+)+$")
@@ -53,7 +53,8 @@ def test_a_bad_link_falls_back_to_defaults_and_names_what_it_ignored():
     at = ok(session({"steps": "7", "run0_optimizer": "sgd", "n_runs": "9", "bogus": "1", "start_x_bowl": "1e9",
                      "run0_gd_lr": "0.01", "lang": "fr"}))
     note = " ".join(w.value for w in at.warning)
-    for name in ("steps='7'", "run0_optimizer='sgd'", "n_runs='9'", "bogus='1'", "start_x_bowl='1e9'", "lang='fr'"):
+    for name in (link_note("steps", "7"), link_note("run0_optimizer", "sgd"), link_note("n_runs", "9"),
+                 link_note("bogus", "1"), link_note("start_x_bowl", "1e9"), link_note("lang", "fr")):
         assert name in note
     assert at.select_slider(key="steps").value == 10_000 and at.number_input(key="n_runs").value == 2
     assert at.selectbox(key="run0_optimizer").value == "gd" and at.number_input(key="start_x_bowl").value == -1.8

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 import i18n
 import optimizers
 from lab.schedules_demo import ADAGRAD_DECAY, ADAM_WARMUP, control, param_help, title
-from tests.apptest_helpers import chart, decode, ok, open_link, raw_keys
+from tests.apptest_helpers import chart, decode, link_note, ok, open_link, raw_keys
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "schedules.py")
 
@@ -142,8 +142,9 @@ def test_a_link_reopens_the_same_view():
 def test_a_bad_link_is_reported_and_the_defaults_apply():
     at = ok(reopen({"sched_step_gamma": "7", "sched_transformer_d_model": "100", "sched_lr": "0.5", "x": "1"}))
     (note,) = [w.value for w in at.warning]
-    for part in ("sched_step_gamma='7' is not a number from 0.01 to 0.99", "sched_transformer_d_model='100'",
-                 "x='1' is not a setting of this page"):
+    for part in (link_note("sched_step_gamma", "7") + " is not a number from 0.01 to 0.99",
+                 link_note("sched_transformer_d_model", "100"),
+                 link_note("x", "1") + " is not a setting of this page"):
         assert part in note
     assert at.slider(key="sched_step_gamma").value == pytest.approx(0.1)
     assert at.select_slider(key="sched_lr").value == 0.5  # the good value is kept

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 import surfaces
 from lab import sweep as S
 from tests.lecture_reference import lecture_adagrad, naive
-from tests.apptest_helpers import chart_specs, decode, ok, open_link, raw_keys, shown_strings
+from tests.apptest_helpers import chart_specs, decode, link_note, ok, open_link, raw_keys, shown_strings
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "sweep.py")
 
@@ -175,8 +175,10 @@ def test_a_bad_link_is_reported_and_the_defaults_apply():
     at = reopen({"steps": "500", "n_rates": "999", "surface": "moon", "optimizers": "gd,sgd", "colour": "red"})
     ok(at)
     (note,) = [w.value for w in at.warning]
-    for part in ("n_rates='999' is not an integer from 2 to 200", "surface='moon' is not one of the choices",
-                 "optimizers='sgd' is not one of the choices", "colour='red' is not a setting of this page"):
+    for part in (link_note("n_rates", "999") + " is not an integer from 2 to 200",
+                 link_note("surface", "moon") + " is not one of the choices",
+                 link_note("optimizers", "sgd") + " is not one of the choices",
+                 link_note("colour", "red") + " is not a setting of this page"):
         assert part in note
     assert at.slider(key="n_rates").value == 50 and at.selectbox(key="surface").value == "bowl"
     assert at.multiselect(key="optimizers").value == ["gd", "adagrad"]

@@ -4,7 +4,8 @@ A page draws its widgets through the functions below instead of calling Streamli
 On the page's first run in a session, values from the link are checked against the widget's
 own range or options and put into session state before the widget is drawn; a value that does
 not fit is replaced by the default, and a parameter no widget claims is ignored: both are
-listed in a note at the top of the page. After the widgets, ``sync`` writes every value that
+listed in a note at the top of the page (every name and value from the link shown through
+lab.untrusted.quote, never as Markdown). After the widgets, ``sync`` writes every value that
 differs from its default back to the URL, so the address bar is always a link to this view.
 The parsing and formatting rules are in lab.links (no Streamlit there).
 """
@@ -14,6 +15,7 @@ import streamlit as st
 
 import i18n
 from lab import links as L
+from lab.untrusted import quote
 from ui.i18n import KEY as LANG_KEY
 from ui.i18n import t, unknown_language
 
@@ -29,7 +31,7 @@ def begin(page: str) -> None:
         state = {"page": page, "pending": pending, "notes": [], "seeded": False}
         st.session_state[STATE] = state
         if unknown_language() is not None:  # read now: the language picker drops it from the URL
-            state["notes"].append(t("links.bad", key=LANG_KEY, raw=unknown_language(),
+            state["notes"].append(t("links.bad", key=quote(LANG_KEY), raw=quote(unknown_language()),
                                     allowed=t("links.choices", choices=", ".join(i18n.LANGUAGES))))
     state["fields"] = {}
     st.session_state[STATE + "_note_box"] = st.empty()
@@ -43,7 +45,8 @@ def _register(field: L.Field) -> None:
         try:
             st.session_state[field.key] = field.parse(raw)
         except L.LinkValueError as exc:
-            state["notes"].append(t("links.bad", key=exc.key, raw=exc.raw, allowed=t(f"links.{exc.rule}", **exc.fields)))
+            state["notes"].append(t("links.bad", key=quote(exc.key), raw=quote(exc.raw),
+                                    allowed=t(f"links.{exc.rule}", **exc.fields)))
     if field.key not in st.session_state:
         st.session_state[field.key] = field.default
 
@@ -86,7 +89,8 @@ def sync() -> None:
     """After the widgets: report what the link could not use, and write this view into the URL."""
     state = st.session_state[STATE]
     if not state["seeded"]:
-        state["notes"] += [t("links.unknown", key=k, raw=v) for k, v in state["pending"].items()]
+        # names and values both come from the link: shown as text, never as Markdown
+        state["notes"] += [t("links.unknown", key=quote(k), raw=quote(v)) for k, v in state["pending"].items()]
         state["pending"], state["seeded"] = {}, True
     if state["notes"]:
         st.session_state[STATE + "_note_box"].warning(t("links.ignored", items=t("links.separator").join(state["notes"])))
