@@ -35,7 +35,9 @@ class RunSpec:
         return optimizers.get(self.optimizer, variant=self.variant, **to_torch_names(dict(self.hyper)))
 
     def build_schedule(self):
-        return optimizers.schedule(self.schedule, **dict(self.schedule_params))
+        """The schedule; a parameter still held as text (a step list that did not read) raises here, quoted."""
+        params = {n: C.parse_steps(n, v) if isinstance(v, str) else v for n, v in self.schedule_params}
+        return optimizers.schedule(self.schedule, **params)
 
     @property
     def lr(self) -> float:
@@ -87,9 +89,9 @@ def hyper_defaults(i: int, optimizer: str) -> dict:
     return out
 
 
-def _schedule_value(raw: str, default):
+def _schedule_value(name: str, raw: str, default):
     if isinstance(default, tuple):
-        return tuple(int(v) for v in raw.replace(" ", "").split(",") if v)
+        return C.parse_steps(name, raw)
     return int(float(raw)) if isinstance(default, int) else float(raw)
 
 
@@ -113,7 +115,7 @@ def view_from_link(params: dict) -> View:
             raw = p.get(f"run{i}_{name}_{k}")
             hyper.append((k, v if raw is None else raw in ("1", "true") if isinstance(v, bool) else float(raw)))
         kind = p.get(f"run{i}_schedule", "constant")
-        sched = tuple((n, d if f"run{i}_{kind}_{n}" not in p else _schedule_value(p[f"run{i}_{kind}_{n}"], d))
+        sched = tuple((n, d if f"run{i}_{kind}_{n}" not in p else _schedule_value(n, p[f"run{i}_{kind}_{n}"], d))
                       for n, d in C.schedule_defaults(kind).items())
         runs.append(RunSpec(name, tuple(hyper), variant, kind, sched, float(p.get(f"run{i}_noise", 0.0)),
                             int(p.get(f"run{i}_seed", 0)), slot=i))

@@ -122,14 +122,6 @@ def default_horizon(kind: str) -> int:
     return DEFAULT_HORIZON.get(kind, 1_500)
 
 
-def parse_steps(text: str):
-    """"300, 600" -> (300, 600); anything else comes back as given, for the schedule's own check to name."""
-    try:
-        return tuple(int(v) for v in str(text).replace(" ", "").split(",") if v)
-    except ValueError:
-        return text
-
-
 def canonical(kind: str, name: str, value):
     """A widget's value as the schedule expects it (sliders give floats such as 0.9950000000000001)."""
     ctl = control(kind, name)

@@ -110,9 +110,9 @@ def schedule_params(i: int, kind: str) -> tuple:
         if isinstance(default, tuple):
             text = links.text(name, ", ".join(map(str, default)), key=wkey, help=t("playground.milestones_help"))
             try:
-                value = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+                value = C.parse_steps(name, text)
             except ValueError:
-                value = text  # the schedule's own check names the field and the allowed values
+                value = text  # RunSpec.build_schedule names the field and shows the text quoted
         elif isinstance(default, int):
             value = int(links.number(name, 0, 10**9, default, key=wkey, step=1, help=t("playground.schedule_param_help")))
         else:

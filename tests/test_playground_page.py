@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 import optimizers
 import surfaces
 from lab import controls
+from lab.untrusted import quote
 from tests.apptest_helpers import chart_specs, decode, ok
 from tests.lecture_reference import lecture_adagrad, lecture_momentum, lecture_rmsprop, naive
 
@@ -138,4 +139,15 @@ def test_bad_schedule_parameters_get_a_message_naming_the_field():
     at.number_input(key="run0_step_step_size").set_value(0).run()
     assert not at.exception
     assert any("step_size = 0" in e.value for e in at.error)
-    assert path_of(the_map(at), "Run 2") is not None  # the other run still draws
+    assert len(path_of(the_map(at), "Run 2")) > 1  # the other run still draws
+
+
+def test_typed_markup_in_a_step_list_is_shown_as_text():
+    at = fresh()
+    at.selectbox(key="run0_schedule").set_value("multistep").run()
+    typed = "<b>x</b> [click](javascript:alert(1))"
+    at.text_input(key="run0_multistep_milestones").set_value(typed).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors and all(quote(typed) in e and e.count(typed) == 1 for e in errors), errors
+    assert len(path_of(the_map(at), "Run 2")) > 1  # the other run still draws

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 import i18n
 import optimizers
 from lab.schedules_demo import ADAGRAD_DECAY, ADAM_WARMUP, control, param_help, title
+from lab.untrusted import quote
 from tests.apptest_helpers import chart, decode, link_note, ok, open_link, raw_keys
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "schedules.py")
@@ -82,6 +83,16 @@ def test_bad_parameters_get_a_message_naming_the_field():
     at.text_input(key="sched_multistep_milestones").set_value("600, 300").run()
     assert any("milestones = (600, 300)" in e.value for e in at.error)
     chart(at, "eta_cosine")  # the other schedules still draw
+
+
+def test_typed_markup_is_shown_as_text():
+    at = fresh()
+    typed = "**Exam answers:** [click](http://evil.example/x) ![t](http://evil.example/p.png)"
+    at.text_input(key="sched_multistep_milestones").set_value(typed).run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert f"milestones = {quote(typed)} is not whole numbers separated by commas" in error
+    assert error.count(typed) == 1  # only inside the code span
 
 
 def test_warm_up_explanation_and_radam_pointer(page):
