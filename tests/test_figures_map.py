@@ -1,7 +1,6 @@
 """figures.map (the playground's animated map) and figures.surface3d, on real engine runs."""
 import base64
 import io
-import json
 
 import numpy as np
 import plotly.graph_objects as go
