@@ -22,7 +22,8 @@ INSTALL_S = 1800  # a new virtual environment with torch from the package index:
 
 def plain_environment() -> dict:
     """This environment without any sign of a Python environment: PATH of the system's own directories."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")}
+    drop = ("VIRTUAL_ENV", "PYTHON", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env["PATH"] = "/usr/bin:/bin:/usr/sbin:/sbin"
     return env
 

@@ -72,12 +72,14 @@ make_venv() {
     exit 1
 }
 
-# use_python REQUIREMENTS_FILE: set PYTHON to the project's interpreter with REQUIREMENTS_FILE installed.
+# use_python REQUIREMENTS_FILE: set PROJECT_PYTHON to the project's interpreter, with REQUIREMENTS_FILE
+# installed. (A variable of its own: $PYTHON, where given, names the base interpreter, and the commands
+# started from here, the tests among them, must see it unchanged.)
 use_python() {
     local requirements="$1"
     if [ -n "${VIRTUAL_ENV:-}" ] && [ -x "$VIRTUAL_ENV/bin/python" ]; then
-        PYTHON="$VIRTUAL_ENV/bin/python"
-        "$PYTHON" -m pip install -r "$requirements"
+        PROJECT_PYTHON="$VIRTUAL_ENV/bin/python"
+        "$PROJECT_PYTHON" -m pip install -r "$requirements"
         return
     fi
     if ! "$VENV/bin/python" -c "" >/dev/null 2>&1; then  # missing, or its base Python is gone
@@ -87,12 +89,12 @@ use_python() {
         make_venv "$base"
         say "created the virtual environment $VENV ($("$VENV/bin/python" --version))"
     fi
-    PYTHON="$VENV/bin/python"
+    PROJECT_PYTHON="$VENV/bin/python"
     # pip takes seconds even when all is installed: skip it while the requirement files are unchanged.
     local stamp="$VENV/.installed-$(basename "$requirements")" digest
     digest="$(cat requirements*.txt | sha256sum)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
-        "$PYTHON" -m pip install -r "$requirements"
+        "$PROJECT_PYTHON" -m pip install -r "$requirements"
         echo "$digest" >"$stamp"
     fi
 }
