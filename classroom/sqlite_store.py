@@ -1,15 +1,17 @@
 """Rooms in one SQLite file that every app process on the machine opens (the default store).
 
 WAL journaling lets readers (every following student's poll) run while one
-writer commits; a writer waits up to ``BUSY_MS`` for another. Each thread gets
-its own connection (Streamlit runs sessions as threads; a connection must not
-be shared between them). A submission's checks and insert run in one
+writer commits; a writer waits up to ``BUSY_MS`` for another. Connections are
+pooled: Streamlit runs every script run (every poll) on a thread of its own, so
+a connection per thread would be a new connection per poll; a pooled one is
+used by one thread at a time. A submission's checks and insert run in one
 ``BEGIN IMMEDIATE`` transaction, so two processes cannot both pass the
 session's gap or the room's capacity.
 """
 from __future__ import annotations
 
 import os
+import queue
 import sqlite3
 import threading
 from pathlib import Path
@@ -50,7 +52,7 @@ STATE_COLUMNS = ("code, created, expires, closed, view_version, view_page, view_
 class SQLiteStore(Store):
     def __init__(self, path):
         self.path = Path(path)
-        self._local = threading.local()
+        self._idle: queue.SimpleQueue = queue.SimpleQueue()  # connections no thread is using
         self._schema_ready = False
         self._schema_lock = threading.Lock()
 
@@ -58,7 +60,7 @@ class SQLiteStore(Store):
     def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=True)
+            conn = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a commit survives a crash of the app
@@ -74,28 +76,26 @@ class SQLiteStore(Store):
         except (sqlite3.Error, OSError) as exc:
             raise StoreDown(f"SQLite store {self.path}: {exc}") from exc
 
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-        return conn
-
     def _run(self, work):
-        """``work(conn)`` with every SQLite or file error as StoreDown (and a fresh connection next time)."""
+        """``work(conn)`` on a pooled connection, every SQLite or file error as StoreDown (the connection that
+        failed is closed, not pooled again)."""
         try:
-            return work(self._conn())
+            conn = self._idle.get_nowait()
+        except queue.Empty:
+            conn = self._connect()
+        try:
+            result = work(conn)
         except (sqlite3.Error, OSError) as exc:
-            self._drop()
-            raise StoreDown(f"SQLite store {self.path}: {exc}") from exc
-
-    def _drop(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
             try:
                 conn.close()
             except sqlite3.Error:
                 pass
+            raise StoreDown(f"SQLite store {self.path}: {exc}") from exc
+        except BaseException:
+            self._idle.put(conn)
+            raise
+        self._idle.put(conn)
+        return result
 
     # ---- the interface
     def create(self, code, digest, now, expires) -> bool:

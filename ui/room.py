@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ import streamlit as st
 from classroom import (MAX_NAME, MAX_RUNS, BadInput, NoQuestion, NotInstructor, RoomClosed, RoomFull, RoomGone,
                        Rooms, StoreDown, TooSoon, codes)
 from classroom.config import ENV as STORE_ENV
-from classroom.config import open_store, state_dir
+from classroom.config import STATE_ENV, open_store
 from lab import room as R
 from lab.untrusted import quote
 from ui import links
@@ -69,28 +70,36 @@ class Member:
 
 
 # ----------------------------------------------------------------- the store
-@st.cache_resource(show_spinner=False)
-def _rooms(setting: str, folder: str) -> tuple[Rooms | None, str]:
-    """One Rooms per process and store setting; (None, the reason) when the setting names no store."""
-    try:
-        return Rooms(open_store(setting)), ""
-    except ValueError as exc:
-        return None, str(exc)
+_stores: dict = {}  # per process: store setting -> (Rooms or None, why not)
+_stores_lock = threading.Lock()
 
 
-def _setting() -> tuple[str, str]:
-    return os.environ.get(STORE_ENV, ""), str(state_dir())
+def _setting() -> tuple:
+    """What decides the store: read from the environment on every call (cheap), so tests can change it."""
+    return tuple(os.environ.get(k, "") for k in (STORE_ENV, STATE_ENV, "XDG_STATE_HOME", "HOME"))
 
 
 def rooms() -> Rooms:
-    """This process's rooms; StoreDown while the store failed in the last RETRY_S seconds or is misconfigured."""
-    found, problem = _rooms(*_setting())
+    """This process's rooms; StoreDown while the store failed in the last RETRY_S seconds or is misconfigured.
+
+    A plain dictionary, not st.cache_resource: every student's poll calls this, and hashing the cache's key
+    costs more than the poll's own read of the room."""
+    setting = _setting()
+    found = _stores.get(setting)
     if found is None:
-        raise StoreDown(problem)
-    until, reason = _down.get(_setting(), (0.0, ""))
+        with _stores_lock:
+            if setting not in _stores:
+                try:
+                    _stores[setting] = (Rooms(open_store(setting[0])), "")
+                except ValueError as exc:
+                    _stores[setting] = (None, str(exc))
+            found = _stores[setting]
+    if found[0] is None:
+        raise StoreDown(found[1])
+    until, reason = _down.get(setting, (0.0, ""))
     if time.monotonic() < until:
         raise StoreDown(reason)
-    return found
+    return found[0]
 
 
 def _call(action):
@@ -443,7 +452,8 @@ def end() -> None:
         return
     m = member()
     with slot:
-        with st.expander(t("room.panel") if m is None else t("room.panel_in", code=m.code), expanded=False):
+        with st.expander(t("room.panel") if m is None else t("room.panel_in", code=m.code),
+                         expanded=m is not None and m.leads):
             if m is None:
                 _start_or_join(page)
             elif m.leads:
