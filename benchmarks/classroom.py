@@ -2,6 +2,7 @@
 
     python benchmarks/classroom.py                     # 60 students, about 2 minutes on 2 cores
     python benchmarks/classroom.py --students 10 --pushes 1 --idle 5
+    python benchmarks/classroom.py --redis              # the same on a fresh local redis-server
     python benchmarks/classroom.py --store redis://127.0.0.1:6379/0
 
 Starts what ``scripts/serve --processes 2`` starts (two app processes behind
@@ -44,6 +45,7 @@ def parse_args():
     ap.add_argument("--page", default="playground", choices=("playground", "schedules"),
                     help="the page whose views the instructor sends (default: the Playground)")
     ap.add_argument("--store", default=None, help="DESCENT_LAB_STORE for the app processes (default: fresh SQLite)")
+    ap.add_argument("--redis", action="store_true", help="start a fresh Debian redis-server on a free port and use it")
     return ap.parse_args()
 
 
@@ -76,6 +78,16 @@ def report(plan: RoomPlan, r, before: str, after: str, store: str) -> str:
 
 def main() -> int:
     args = parse_args()
+    if args.redis:
+        from tests.serving_helpers import redis_server
+
+        with redis_server() as url:
+            args.store = url
+            return measure(args)
+    return measure(args)
+
+
+def measure(args) -> int:
     env_before = dict(os.environ)
     state = tempfile.TemporaryDirectory(prefix="descent-lab-rooms-")
     if args.store:

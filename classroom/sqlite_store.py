@@ -97,22 +97,28 @@ class SQLiteStore(Store):
         self._idle.put(conn)
         return result
 
-    # ---- the interface
-    def create(self, code, digest, now, expires) -> bool:
-        def work(conn):
+    def _atomic(self, work):
+        """``work(conn)`` in one ``BEGIN IMMEDIATE`` transaction: committed whole, or rolled back."""
+        def transaction(conn):
             conn.execute("BEGIN IMMEDIATE")
             try:
-                # Expired rooms go first (their runs with them): nothing is kept past its day.
-                conn.execute("DELETE FROM runs WHERE code IN (SELECT code FROM rooms WHERE expires <= ?)", (now,))
-                conn.execute("DELETE FROM rooms WHERE expires <= ?", (now,))
-                cursor = conn.execute("INSERT OR IGNORE INTO rooms (code, digest, created, expires) VALUES (?, ?, ?, ?)",
-                                      (code, digest, now, expires))
-                conn.execute("COMMIT")
+                result = work(conn)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            return cursor.rowcount == 1
-        return self._run(work)
+            conn.execute("COMMIT")
+            return result
+        return self._run(transaction)
+
+    # ---- the interface
+    def create(self, code, digest, now, expires) -> bool:
+        def work(conn):
+            # Expired rooms go first (their runs with them): nothing is kept past its day.
+            conn.execute("DELETE FROM runs WHERE code IN (SELECT code FROM rooms WHERE expires <= ?)", (now,))
+            conn.execute("DELETE FROM rooms WHERE expires <= ?", (now,))
+            return conn.execute("INSERT OR IGNORE INTO rooms (code, digest, created, expires) VALUES (?, ?, ?, ?)",
+                                (code, digest, now, expires)).rowcount == 1
+        return self._atomic(work)
 
     def state(self, code):
         def work(conn):
@@ -134,46 +140,23 @@ class SQLiteStore(Store):
             "RETURNING question_version", (question, code)).fetchone())
         return None if row is None else row[0]
 
-    def clear(self, code) -> bool:
+    def _remove_runs(self, code, then: str) -> bool:
+        """Delete the room's runs and apply ``then`` (an UPDATE's SET clause) to it, in one transaction."""
         def work(conn):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute("DELETE FROM runs WHERE code = ?", (code,))
-                cursor = conn.execute("UPDATE rooms SET runs_version = runs_version + 1 WHERE code = ?", (code,))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            return cursor.rowcount == 1
-        return self._run(work)
+            conn.execute("DELETE FROM runs WHERE code = ?", (code,))
+            return conn.execute(f"UPDATE rooms SET {then} WHERE code = ?", (code,)).rowcount == 1
+        return self._atomic(work)
+
+    def clear(self, code) -> bool:
+        return self._remove_runs(code, "runs_version = runs_version + 1")
 
     def close(self, code) -> bool:
-        def work(conn):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute("DELETE FROM runs WHERE code = ?", (code,))
-                cursor = conn.execute(
-                    "UPDATE rooms SET closed = 1, question = '', question_version = question_version + 1, "
-                    "runs_version = runs_version + 1 WHERE code = ?", (code,))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            return cursor.rowcount == 1
-        return self._run(work)
+        return self._remove_runs(code, "closed = 1, question = '', question_version = question_version + 1, "
+                                       "runs_version = runs_version + 1")
 
     def submit(self, code, submitter, name, params, question_version, now, min_gap_s, max_runs) -> int:
-        def work(conn):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                run_id = self._checked_insert(conn, code, submitter, name, params, question_version, now, min_gap_s,
-                                              max_runs)
-                conn.execute("COMMIT")
-                return run_id
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        return self._run(work)
+        return self._atomic(lambda conn: self._checked_insert(conn, code, submitter, name, params, question_version,
+                                                              now, min_gap_s, max_runs))
 
     @staticmethod
     def _checked_insert(conn, code, submitter, name, params, question_version, now, min_gap_s, max_runs) -> int:

@@ -133,19 +133,14 @@ else:
 
 with st.expander(t("board.manage")):
     sure = st.checkbox(t("board.sure"), key="board_sure", help=t("board.sure_help"))
-    c1, c2 = st.columns(2)
-    if c1.button(t("board.clear"), key="board_clear", disabled=not sure):
-        try:
-            room.rooms().clear(member.code, member.secret)
-        except (StoreDown, RoomGone, RoomClosed, NotInstructor) as exc:
-            st.error(room.room_error(exc))
-        st.rerun()
-    if c2.button(t("board.close"), key="board_close", disabled=not sure):
-        try:
-            room.rooms().close(member.code, member.secret)
-        except (StoreDown, RoomGone, RoomClosed, NotInstructor) as exc:
-            st.error(room.room_error(exc))
-        st.rerun()
+    for column, action in zip(st.columns(2), ("clear", "close")):
+        if column.button(t(f"board.{action}"), key=f"board_{action}", disabled=not sure):
+            try:
+                getattr(room.rooms(), action)(member.code, member.secret)
+            except (StoreDown, RoomGone, RoomClosed, NotInstructor) as exc:
+                st.error(room.room_error(exc))
+            else:
+                st.rerun()
 
 watch(member.code, seen)
 finish()

@@ -278,7 +278,7 @@ async def _watch_board(teacher: Session, submitting, done: list, deadline: float
         if not result.ok:
             log.error("board run failed", "; ".join(result.exceptions))
         if result.tables:
-            log.board_rows = result.tables[0]
+            log.board_rows = result.tables[-1]  # the last drawn: a run the next one interrupted drew an older one
         if all(task.done() for task in submitting) and done and log.board_rows >= len(done):
             return time.perf_counter()
     return None

@@ -285,7 +285,7 @@ def test_the_board_shows_every_run_labelled_in_a_table_a_map_a_chart_and_a_csv(r
     assert [d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")] == ["board_download"]
     from optimizers.outcomes import OUTCOMES
     counted = [(o, expected.count(label_text(o))) for o in OUTCOMES]
-    summary = i18n.text("board.summary", n=4, limit="1,000", counts=", ".join(
+    summary = i18n.text("board.summary", n=4, limit="1,000", counts=i18n.text("board.count_sep").join(
         i18n.text("board.count", n=n, label=label_text(o)) for o, n in counted if n))
     assert summary in [c.value for c in at.caption]
 
@@ -302,3 +302,18 @@ def test_the_board_csv_keeps_names_as_text_and_every_run(rooms):
     header = lines.index(next(line for line in lines if line.startswith("run,")))
     rows = lines[header + 1:]
     assert len(rows) == 2 and "'=HYPERLINK" in rows[0] and "'@SUM" in rows[1]
+
+
+def test_clearing_the_board_needs_the_confirmation_and_removes_every_run(rooms):
+    code, secret = rooms.open()
+    _, version = ask(rooms, code, secret)
+    rooms.submit(code, "1" * 16, "", json.dumps({LR: "0.1"}), version)
+    at = ok(page("board", session={STATE: Member(code, secret)}))
+    assert button(at, "board_clear").disabled and button(at, "board_close").disabled
+    next(c for c in at.checkbox if c.key == "board_sure").check()
+    at.run()
+    button(at, "board_clear").click()
+    at.run()
+    ok(at)
+    assert rooms.runs(code, secret) == [] and not at.dataframe
+    assert i18n.text("board.waiting") in texts(at)
