@@ -13,7 +13,8 @@ or written to the store directly, so it measures any deployment):
    and poll as a browser does: a run of the page's ``run_every`` fragment at
    its interval (``Session.auto_reruns``).
 3. Polling only, for ``idle`` seconds: ``cpu_of()`` before and after gives
-   the students' process CPU per poll.
+   the students' process CPU per poll, less what the process spends with no
+   session at all (measured for ``baseline`` seconds before anyone joins).
 4. ``pushes`` times: the instructor, on ``push_page``, moves its learning-rate
    slider (``PUSH_KEYS``) to a new value and presses "Send my view to the
    class". A student has the view when a run of theirs has finished on that
@@ -51,6 +52,7 @@ class RoomPlan:
     pushes: int = 3
     push_gap: float = 6.0  # seconds from one push to the next
     idle: float = 15.0  # seconds of polling only
+    baseline: float = 5.0  # seconds of the students' process with no session, before they join
     submit_window: float = 10.0  # students submit within this many seconds
     timeout: float = 60.0  # longest wait for one run, or for a push or the board to arrive
     instructor_backend: str | None = "app0"  # behind nginx: the process each side is pinned to (None: any)
@@ -75,7 +77,8 @@ class RoomResult:
     push_missed: int = 0  # student and push pairs that did not arrive within the timeout
     polls: int = 0  # polls during the idle phase
     idle_s: float = 0.0
-    poll_cpu_ms: float | None = None  # students' process CPU per poll in the idle phase
+    poll_cpu_ms: float | None = None  # students' process CPU per poll in the idle phase, its baseline taken out
+    baseline_cpu: float | None = None  # the students' process with no session: CPU seconds per second
     follow_cpu_ms: float | None = None  # students' process CPU per arrival of a sent view (polls taken out)
     submitted: int = 0  # submissions accepted
     submit_span: float = 0.0  # seconds from the first submission's click to the last one's answer
@@ -217,6 +220,10 @@ async def _submit(student: Student, at: float, plan: RoomPlan, log: RoomResult, 
 async def run_async(plan: RoomPlan) -> RoomResult:
     log = RoomResult(plan.students)
     rng = random.Random(plan.seed)
+    if plan.cpu_of:
+        cpu0 = plan.cpu_of()
+        await asyncio.sleep(plan.baseline)
+        log.baseline_cpu = (plan.cpu_of() - cpu0) / plan.baseline
     teacher, code = await _start_room(plan, log)
     students = [s for s in await asyncio.gather(*(_join(plan, code, i, log) for i in range(plan.students))) if s]
     try:
@@ -228,7 +235,7 @@ async def run_async(plan: RoomPlan) -> RoomResult:
         await asyncio.sleep(plan.idle)
         log.polls, log.idle_s = sum(s.polls for s in students) - polls0, time.perf_counter() - t0
         if plan.cpu_of and log.polls:
-            log.poll_cpu_ms = 1e3 * (plan.cpu_of() - cpu0) / log.polls
+            log.poll_cpu_ms = 1e3 * (plan.cpu_of() - cpu0 - log.baseline_cpu * log.idle_s) / log.polls
 
         polls0, cpu0 = sum(s.polls for s in students), plan.cpu_of() if plan.cpu_of else None
         for rate in RATES[:plan.pushes]:

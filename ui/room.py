@@ -409,14 +409,13 @@ def _submit(m: Member, question: R.Question, version: int, page: str, name: str)
 
 
 # ----------------------------------------------------------------- the join card (dialog and board)
-def join_card(code: str, link: str, qr_width: int = 420) -> None:
+def join_card(code: str, link: str) -> None:
     """The code in large letters, the link as a QR code for a projector, and the link as text."""
     st.markdown(f"<div style='font-size:4.5rem;font-weight:700;letter-spacing:0.35em;text-align:center'>{code}</div>",
                 unsafe_allow_html=True)  # code: checked against codes.ALPHABET, so nothing but capitals and digits
     if link.startswith(("http://", "https://")):
-        png = qr_png(link)
-        c1, c2, c3 = st.columns([1, 3, 1])
-        c2.image(png, width=qr_width)
+        _, middle, _ = st.columns([1, 2, 1])
+        middle.image(qr_png(link), width="stretch")
         st.markdown(t("room.join_with", link=quote(link, limit=200)))
     else:
         st.caption(t("room.no_address"))
