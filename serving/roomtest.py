@@ -198,6 +198,16 @@ async def _arrivals(students, rate: str, since: float, timeout: float, log: Room
             log.push_missed += 1
 
 
+async def _everyone_sees_the_question(students, timeout: float, log: RoomResult) -> None:
+    """Wait until every student's page has drawn the question's name box (their polls bring it)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline and not all("_room_name" in s.session.widgets for s in students):
+        await asyncio.sleep(0.1)
+    for s in students:
+        if "_room_name" not in s.session.widgets:
+            log.error("question not shown", f"student {s.index}: no question {timeout:.0f} s after it was asked")
+
+
 async def _submit(student: Student, at: float, plan: RoomPlan, log: RoomResult, done: list) -> None:
     await asyncio.sleep(max(0.0, at - time.perf_counter()))
     student.stop.set()  # a browser's poll and click share one connection; here the click goes alone
@@ -254,7 +264,7 @@ async def run_async(plan: RoomPlan) -> RoomResult:
                                     timeout=plan.timeout)
         if not asked.ok or asked.errors:
             raise RuntimeError(f"asking failed: {asked.exceptions or asked.errors}")
-        await asyncio.sleep(3 * max((s.poll_fragment() or ("", 1.0))[1] for s in students))  # everyone sees it
+        await _everyone_sees_the_question(students, plan.timeout, log)
         await _open(teacher, "board", plan)
         done: list = []
         start = time.perf_counter() + 0.5
