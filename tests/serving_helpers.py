@@ -72,3 +72,19 @@ def redis_server(timeout: float = 20.0):
         stop(process)
         log.close()
         folder.cleanup()
+
+
+@contextlib.contextmanager
+def room_fleet(folder, monkeypatch):
+    """Two app processes behind nginx, as scripts/serve runs them, on a fresh SQLite room store in ``folder``."""
+    from serving.deploy import Fleet
+
+    monkeypatch.setenv("DESCENT_LAB_STORE", f"sqlite:///{folder / 'rooms.sqlite3'}")
+    log = open(folder / "fleet.log", "w")
+    fleet = Fleet(2, free_port(), free_port(), state_dir=folder / "nginx", output=log)
+    try:
+        fleet.start()
+        yield fleet
+    finally:
+        fleet.stop()
+        log.close()

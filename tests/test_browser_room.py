@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 import i18n
-from serving.deploy import STICKY_COOKIE, Fleet
+from serving.deploy import STICKY_COOKIE
 from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, no_error, nudge, settle
-from tests.serving_helpers import free_port
+from tests.serving_helpers import room_fleet
 
 pytestmark = [pytest.mark.browser, pytest.mark.nginx, pytest.mark.slow]
 T = i18n.text
@@ -19,16 +19,8 @@ LR = "run0_gd_lr"
 
 @pytest.fixture
 def fleet(tmp_path, monkeypatch):
-    """Two app processes behind nginx (as scripts/serve runs them) on a fresh SQLite store."""
-    monkeypatch.setenv("DESCENT_LAB_STORE", f"sqlite:///{tmp_path / 'rooms.sqlite3'}")
-    log = open(tmp_path / "fleet.log", "w")
-    fleet = Fleet(2, free_port(), free_port(), state_dir=tmp_path / "nginx", output=log)
-    try:
-        fleet.start()
-        yield fleet
-    finally:
-        fleet.stop()
-        log.close()
+    with room_fleet(tmp_path, monkeypatch) as running:
+        yield running
 
 
 def context(browser, url: str, backend: str, width: int, height: int):
@@ -128,6 +120,7 @@ def test_instructor_and_student_through_nginx(browser, fleet):
         teacher.get_by_test_id("stPageLink-NavLink").click()
         teacher.wait_for_url("**/board**")
         expect(teacher.get_by_text(re.compile(r"^Runs submitted: 1 \("))).to_be_visible()
+        settle(teacher)
         expect(teacher.locator(".js-plotly-plot")).to_have_count(2)
         student.wait_for_timeout(2000)  # one run every 2 seconds
         move_rate(student, "ArrowRight")

@@ -4,25 +4,17 @@ from __future__ import annotations
 import pytest
 
 from serving.capacity import cpu_seconds
-from serving.deploy import Fleet
 from serving.roomtest import RoomPlan, run
-from tests.serving_helpers import free_port
+from tests.serving_helpers import room_fleet
 
 pytestmark = [pytest.mark.nginx, pytest.mark.slow]
 
 
 def test_a_small_class_follows_every_push_and_every_submission_reaches_the_board(tmp_path, monkeypatch):
-    monkeypatch.setenv("DESCENT_LAB_STORE", f"sqlite:///{tmp_path / 'rooms.sqlite3'}")
-    log = open(tmp_path / "fleet.log", "w")
-    fleet = Fleet(2, free_port(), free_port(), state_dir=tmp_path / "nginx", output=log)
-    try:
-        fleet.start()
+    with room_fleet(tmp_path, monkeypatch) as fleet:
         plan = RoomPlan(fleet.url, students=4, pushes=2, push_gap=2.0, idle=3.0, submit_window=3.0,
                         cpu_of=lambda: cpu_seconds([fleet.apps[1].pid]))
         result = run(plan)
-    finally:
-        fleet.stop()
-        log.close()
     assert not result.errors, result.examples
     assert result.push_missed == 0 and len(result.push_latencies) == 4 * 2
     assert all(0 < latency < plan.timeout for latency in result.push_latencies)
