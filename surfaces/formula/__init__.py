@@ -68,12 +68,12 @@ class Formula:
 
 
 def _prepare(text: str) -> Formula:
-    from .derive import gradient_and_hessian  # sympy is imported with the first formula, not with surfaces
-    from .native import compile_native
-
     tree = parse(text)
     graph = Graph()
     loss = lower(tree, graph, text)
+    from .derive import gradient_and_hessian  # sympy is imported with the first formula read, not with surfaces
+    from .native import compile_native
+
     outputs = (loss, *gradient_and_hessian(graph, loss))
     formula = Formula(text, graph, outputs, to_latex(tree), None)
     if not formula.constant:

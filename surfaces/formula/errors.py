@@ -13,7 +13,7 @@ _ENGLISH = {
     "empty": "the formula is empty",
     "too_long": "the formula is {length} characters long; at most {limit} are allowed",
     "too_deep": "parentheses, functions and exponents nest more than {limit} deep",
-    "bad_character": "the character {char} ({code}) cannot be part of a formula",
+    "bad_character": "the character {char} ({unicode}) cannot be part of a formula",
     "unknown_name": "{name} is not a name the formula language knows",
     "not_a_function": "{name} is not a function, so it cannot take an argument in parentheses",
     "needs_argument": "the function {name} needs its argument in parentheses, as in {name}(x)",

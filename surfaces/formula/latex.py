@@ -39,7 +39,8 @@ def to_latex(node: Node) -> str:
             out += (" + " if op == "+" else " - ") + _wrapped(term, _PRODUCT)
         return out
     if kind == "product":
-        out = _wrapped(node.args[0], _NEG)
+        first = node.args[0]
+        out = to_latex(first) if node.ops[1] == "/" else _wrapped(first, _PRODUCT)  # a fraction needs no parentheses
         for op, factor in zip(node.ops[1:], node.args[1:]):
             out = rf"\frac{{{out}}}{{{to_latex(factor)}}}" if op == "/" else rf"{out} \cdot {_wrapped(factor, _POWER)}"
         return out

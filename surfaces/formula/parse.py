@@ -83,7 +83,7 @@ def tokenize(text: str) -> list[Token]:
     while at < len(text):
         match = _TOKEN.match(text, at)
         if match is None:
-            raise FormulaError("bad_character", at, char=text[at], code=_character(text[at]))
+            raise FormulaError("bad_character", at, char=text[at], unicode=_character(text[at]))
         if match.lastgroup != "space":
             tokens.append(Token(match.lastgroup, match.group(), at))
         at = match.end()
