@@ -41,6 +41,13 @@ def formula_settings(text="", bounds=None, start=None) -> tuple:
     return (("bounds", bounds), ("start", pair(start)), ("text", str(text)))
 
 
+def settings(name: str, params) -> tuple:
+    """``params`` ((name, value), ...) of surface ``name`` as a sorted, hashable tuple (a config's cache key)."""
+    if name == FORMULA:
+        return formula_settings(**dict(params))
+    return tuple(sorted((str(k), float(v)) for k, v in dict(params).items()))
+
+
 def get(name: str, **params) -> Surface:
     """The surface called ``name``; ``params`` go to its factory (e.g. bowl's kappa, angle; a formula's text)."""
     if name not in choices():
@@ -54,4 +61,4 @@ def get(name: str, **params) -> Surface:
 
 
 __all__ = ["Surface", "names", "choices", "get", "LECTURE", "FORMULA", "from_formula", "FormulaError",
-           "FormulaSurface", "formula_settings"]
+           "FormulaSurface", "formula_settings", "settings"]

@@ -101,21 +101,27 @@ def test_constant_or_nowhere_finite_formulas_are_refused(text, code):
     assert caught.value.code == code and caught.value.pos is None
 
 
-@pytest.mark.parametrize("bounds, field", [
-    (((1, -1), (-1, 1)), "x1"), (((-1, 1), (2, 2)), "y1"), (((-1, float("nan")), (-1, 1)), "x1"),
-    (((-2e6, 1), (-1, 1)), "x0"), (((-1, 1),), "bounds"), ((("a", 1), (-1, 1)), "x0"),
+@pytest.mark.parametrize("bounds, code, fields", [
+    (((1, -1), (-1, 1)), "bounds_order", {"axis": "x", "lo": "1", "hi": "-1"}),
+    (((-1, 1), (2, 2)), "bounds_order", {"axis": "y", "lo": "2", "hi": "2"}),
+    (((-1, float("nan")), (-1, 1)), "bounds_range", {"field": "x1", "value": "nan", "limit": "1e+06"}),
+    (((-2e6, 1), (-1, 1)), "bounds_range", {"field": "x0", "value": "-2000000.0", "limit": "1e+06"}),
+    ((("a", 1), (-1, 1)), "bounds_range", {"field": "x0", "value": "a", "limit": "1e+06"}),
+    (((-1, 1),), "bounds_shape", {"value": "((-1, 1),)"}),
 ])
-def test_bad_window_names_the_field(bounds, field):
+def test_bad_window_names_the_field_and_value(bounds, code, fields):
     with pytest.raises(FormulaError) as caught:
         from_formula("x^2 + y^2", bounds=bounds)
-    assert caught.value.code == "bounds" and caught.value.fields["field"] == field
+    assert (caught.value.code, caught.value.fields) == (code, fields)
 
 
 def test_start_outside_the_window_or_where_not_finite_is_refused():
-    with pytest.raises(FormulaError, match="outside the window"):
+    with pytest.raises(FormulaError) as caught:
         from_formula("x^2 + y^2", bounds=((-1, 1), (-1, 1)), start=(2, 0))
-    with pytest.raises(FormulaError, match="not finite"):
+    assert (caught.value.code, caught.value.fields) == ("start_outside", {"x": "2", "y": "0"})
+    with pytest.raises(FormulaError) as caught:
         from_formula("log(x) + y^2", bounds=((-1, 1), (-1, 1)), start=(-0.5, 0))
+    assert caught.value.code == "start_not_finite"
 
 
 def test_default_window_and_start():

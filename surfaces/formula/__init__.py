@@ -117,15 +117,13 @@ class FormulaSurface(Surface):
         return from_formula, (settings["text"], settings["bounds"], settings["start"])
 
 
-def _number(field_name: str, value) -> float:
+def _coordinate(field_name: str, value) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise FormulaError("bounds", None, field=field_name, value=repr(value),
-                           allowed=f"a number from {-MAX_COORDINATE:g} to {MAX_COORDINATE:g}") from None
+        number = float("nan")
     if not (math.isfinite(number) and abs(number) <= MAX_COORDINATE):
-        raise FormulaError("bounds", None, field=field_name, value=f"{number:g}",
-                           allowed=f"a number from {-MAX_COORDINATE:g} to {MAX_COORDINATE:g}")
+        raise FormulaError("bounds_range", None, field=field_name, value=str(value)[:20], limit=f"{MAX_COORDINATE:g}")
     return number
 
 
@@ -134,13 +132,12 @@ def check_bounds(bounds) -> tuple:
     try:
         (x0, x1), (y0, y1) = bounds
     except (TypeError, ValueError):
-        raise FormulaError("bounds", None, field="bounds", value=repr(bounds)[:40],
-                           allowed="((x0, x1), (y0, y1))") from None
+        raise FormulaError("bounds_shape", None, value=repr(bounds)[:40]) from None
     out = []
     for axis, (lo, hi) in (("x", (x0, x1)), ("y", (y0, y1))):
-        lo, hi = _number(f"{axis}0", lo), _number(f"{axis}1", hi)
+        lo, hi = _coordinate(f"{axis}0", lo), _coordinate(f"{axis}1", hi)
         if not hi - lo >= MIN_WIDTH * max(1.0, abs(lo), abs(hi)):
-            raise FormulaError("bounds", None, field=f"{axis}1", value=f"{hi:g}", allowed=f"{axis}1 > {axis}0 = {lo:g}")
+            raise FormulaError("bounds_order", None, axis=axis, lo=f"{lo:g}", hi=f"{hi:g}")
         out.append((lo, hi))
     return tuple(out)
 
@@ -182,12 +179,12 @@ def _check_start(formula: Formula, bounds, start) -> tuple[float, float]:
     try:
         x, y = (float(v) for v in start)
     except (TypeError, ValueError):
-        raise FormulaError("start", None, x=repr(start)[:20], y="", why="not a point (x, y)") from None
+        raise FormulaError("start_shape", None, value=repr(start)[:40]) from None
     (x0, x1), (y0, y1) = bounds
     if not (x0 <= x <= x1 and y0 <= y <= y1):
-        raise FormulaError("start", None, x=f"{x:g}", y=f"{y:g}", why="outside the window")
+        raise FormulaError("start_outside", None, x=f"{x:g}", y=f"{y:g}")
     if not np.isfinite(formula.grad(np.float64(x), np.float64(y))).all():
-        raise FormulaError("start", None, x=f"{x:g}", y=f"{y:g}", why="where the formula or its slope is not finite")
+        raise FormulaError("start_not_finite", None, x=f"{x:g}", y=f"{y:g}")
     return (x, y)
 
 

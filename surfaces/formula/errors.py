@@ -26,8 +26,12 @@ _ENGLISH = {
     "not_finite": "the formula is not finite anywhere in the window",
     "constant": "the formula is constant in the window: there is no slope to descend",
     "too_complex": "the formula and its derivatives need more than {limit} operations",
-    "bounds": "bounds: {field} = {value} is out of range; allowed {allowed}",
-    "start": "start: ({x}, {y}) is {why}; allowed a point of the window where the formula is finite",
+    "bounds_shape": "bounds = {value} is not a window ((x0, x1), (y0, y1))",
+    "bounds_range": "bounds: {field} = {value} is out of range; allowed a number from -{limit} to {limit}",
+    "bounds_order": "bounds: {axis}1 = {hi} must be greater than {axis}0 = {lo}",
+    "start_shape": "start = {value} is not a point (x, y)",
+    "start_outside": "start: ({x}, {y}) is outside the window",
+    "start_not_finite": "start: at ({x}, {y}) the formula or its slope is not finite",
 }
 
 
