@@ -41,10 +41,22 @@ def default_bounds() -> tuple[float, float, float, float]:
     return (x0, x1, y0, y1)
 
 
+def example_start(text: str, window) -> tuple | None:
+    """The start of the gallery's example with this text and window ((x0, x1), (y0, y1)), else None."""
+    for e in EXAMPLES:
+        if e.text == text and e.bounds == window:
+            return e.start
+    return None
+
+
 def formula_params(text: str, bounds, start=None) -> tuple:
-    """``surfaces.get(FORMULA, **dict(...))``'s parameters for a formula, its window (x0, x1, y0, y1) and start."""
-    x0, x1, y0, y1 = bounds
-    return surfaces.formula_settings(text, ((x0, x1), (y0, y1)), start)
+    """``surfaces.get(FORMULA, **dict(...))``'s parameters for a formula, its window (x0, x1, y0, y1) and start.
+
+    Without a start, a gallery example starts where the example does (Rosenbrock at (−1.2, 1)); any
+    other formula where ``surfaces.from_formula`` puts it."""
+    x0, x1, y0, y1 = (float(b) for b in bounds)
+    window = ((x0, x1), (y0, y1))
+    return surfaces.formula_settings(text, window, example_start(text, window) if start is None else start)
 
 
 def from_link(params: dict, prefix: str = "", default: str = "bowl") -> tuple[str, tuple]:

@@ -125,8 +125,7 @@ st.title(t("basins.title"))
 st.markdown(t("basins.intro"))
 
 with st.sidebar:
-    picked = surface_picker("basin_", "bumpy_valley", label=t("basins.surface"), help=t("basins.surface_help"),
-                            start_keys=("basin_x_{}", "basin_y_{}"))
+    picked = surface_picker("basin_", "bumpy_valley", label=t("basins.surface"), help=t("basins.surface_help"))
     n = links.select(st.select_slider, t("basins.grid"), N_OPTIONS, 100, key="basin_n",
                      help=t("basins.grid_help", max=MAX_N, total=f"{MAX_N ** 2:,}"))
     steps = links.select(st.select_slider, t("basins.steps"), C.STEP_OPTIONS, 2_000, key="basin_steps",

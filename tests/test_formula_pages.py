@@ -41,8 +41,8 @@ def first_path_start(spec) -> np.ndarray:
     raise AssertionError("no path drawn")
 
 
-def sidebar_latex(at) -> list[str]:
-    return [element.value for element in at.sidebar.get("latex")]
+def sidebar_markdown(at) -> str:
+    return " ".join(element.value for element in at.sidebar.get("markdown"))
 
 
 @pytest.mark.parametrize("page", SETUPS)
@@ -50,7 +50,7 @@ def test_a_formula_draws_its_map_and_paths_on_each_page(page):
     file, prefix, small, chart_key = SETUPS[page]
     at = ok(open_link(str(PAGES / file), formula_link(prefix, **small)))
     surface = from_formula(TEXT, window())
-    assert prepare(TEXT).latex in [s.strip("$\n ") for s in sidebar_latex(at)]  # the page shows how it read the text
+    assert f"${prepare(TEXT).latex}$" in sidebar_markdown(at)  # the page shows how it read the text
     spec = chart(at, chart_key)
     np.testing.assert_allclose(first_path_start(spec), surface.start, rtol=1e-9)
     (x0, x1), (y0, y1) = surface.bounds
@@ -102,6 +102,8 @@ def test_the_gallery_loads_himmelblau_typed_as_text(page):
     assert at.selectbox(key=f"{prefix}formula_example").value is None  # ready to load another
     typed = from_formula(himmelblau.text, himmelblau.bounds, himmelblau.start)
     np.testing.assert_allclose(typed.minima, surfaces.get("himmelblau").minima, atol=1e-9)
+    start = {"basins": "basin_{}_"}.get(page, "start_{}_") + typed.name
+    assert [at.number_input(key=start.format(axis)).value for axis in "xy"] == [0.0, 0.0]  # the example's start
 
 
 @pytest.mark.parametrize("lang, words", [("en", ("At character 5", "not a name")), ("zh-TW", ("第 5 個字元", "不是"))])

@@ -13,38 +13,39 @@ import streamlit as st
 import surfaces
 from lab import surface_choice as choice
 from lab.untrusted import quote
-from surfaces.formula import MAX_LENGTH, FormulaError, surface_name
+from surfaces.formula import MAX_LENGTH, FormulaError
 from surfaces.formula.errors import TEXT_FIELDS
 from surfaces.formula.examples import DEFAULT, EXAMPLES
 from ui import links
 from ui.i18n import t
 
 FORMULA = choice.FORMULA
-START_KEYS = ("start_x_{}", "start_y_{}")  # the Playground's and the sweep's start widgets, per surface name
+START_KEYS = ("start_x_{}", "start_y_{}")  # start widgets per surface name, as the Playground names its own
 CONTEXT = 16  # characters shown on each side of the one a refusal points at
 
 
-def surface_picker(prefix: str, default: str, *, label: str, help: str, with_start: bool = False,
-                   start_keys: tuple[str, str] = START_KEYS) -> tuple[str, tuple] | None:
+def surface_picker(prefix: str, default: str, *, label: str, help: str,
+                   with_start: bool = False) -> tuple[str, tuple] | None:
     """(name, parameters for ``surfaces.get``) of the chosen surface, or None for a refused formula.
 
-    ``prefix`` names the page's settings (``lab.surface_choice.keys``); ``start_keys`` are the page's
-    start widgets' keys with ``{}`` for the surface's name (a loaded example sets them); with
-    ``with_start`` the picker draws those start widgets itself and the start goes into the parameters."""
+    ``prefix`` names the page's settings (``lab.surface_choice.keys``). A formula's surface has a default
+    start (a gallery example's own); pages with start widgets of their own start there. With
+    ``with_start`` the picker draws start widgets itself (keys START_KEYS) and the start goes into the
+    parameters."""
     keys = choice.keys(prefix)
     name = links.select(st.selectbox, label, surfaces.choices(), default, key=keys.surface,
                         format_func=lambda n: t(f"surface.{n}.title"), help=help)
     if name != FORMULA:
         return name, ()
     with st.container(border=True):
-        return _formula(keys, with_start, start_keys)
+        return _formula(keys, with_start)
 
 
-def _formula(keys: choice.FormulaKeys, with_start: bool, start_keys) -> tuple[str, tuple] | None:
+def _formula(keys: choice.FormulaKeys, with_start: bool) -> tuple[str, tuple] | None:
     gallery = f"{keys.text}_example"
     st.selectbox(t("surface_picker.examples"), [e.id for e in EXAMPLES], index=None, key=gallery,
                  placeholder=t("surface_picker.examples_placeholder"),
-                 format_func=lambda e: t(f"formula.example.{e}"), on_change=_load, args=(keys, gallery, start_keys),
+                 format_func=lambda e: t(f"formula.example.{e}"), on_change=_load, args=(keys, gallery),
                  help=t("surface_picker.examples_help"))
     text = links.text(t("surface_picker.formula"), DEFAULT.text, key=keys.text, max_length=MAX_LENGTH,
                       help=t("surface_picker.formula_help", length=MAX_LENGTH))
@@ -57,22 +58,23 @@ def _formula(keys: choice.FormulaKeys, with_start: bool, start_keys) -> tuple[st
                                            choice.COORDINATE_LIMIT, choice.default_bounds()[len(bounds)], key,
                                            format="%g", step=0.5, help=t("surface_picker.bounds_help")))
     try:
-        surface = surfaces.get(FORMULA, **dict(choice.formula_params(text, bounds)))
-        start = _start(surface, start_keys) if with_start else None
-        params = choice.formula_params(text, bounds, start)
-        surfaces.get(FORMULA, **dict(params))  # the start is checked too
+        params = choice.formula_params(text, bounds)
+        surface = surfaces.get(FORMULA, **dict(params))
+        if with_start:
+            params = choice.formula_params(text, bounds, _start(surface))
+            surfaces.get(FORMULA, **dict(params))  # the start is checked too
     except FormulaError as error:
         st.error(refusal(error, text))
         return None
-    st.caption(t("surface_picker.read_as"))
-    st.latex(surface.latex)
+    # Inline math: KaTeX breaks a long formula after its + and − signs to fit the sidebar. The LaTeX holds
+    # only the parser's own tokens (digits, x, y, fixed commands), never the typed text itself.
+    st.markdown(f"{t('surface_picker.read_as')} ${surface.latex}$")
     return FORMULA, params
 
 
-def _start(surface, start_keys) -> tuple[float, float]:
-    (x0, x1), (y0, y1) = surface.bounds
+def _start(surface) -> tuple[float, float]:
     values = []
-    for column, key, (lo, hi), default, label in zip(st.columns(2), start_keys, surface.bounds, surface.start,
+    for column, key, (lo, hi), default, label in zip(st.columns(2), START_KEYS, surface.bounds, surface.start,
                                                      ("start_x", "start_y")):
         with column:
             values.append(float(links.number(t(f"surface_picker.{label}"), lo, hi, float(default),
@@ -81,8 +83,9 @@ def _start(surface, start_keys) -> tuple[float, float]:
     return tuple(values)
 
 
-def _load(keys: choice.FormulaKeys, gallery: str, start_keys) -> None:
-    """Put the chosen example's text, window and start into the widgets (and clear the gallery's choice)."""
+def _load(keys: choice.FormulaKeys, gallery: str) -> None:
+    """Put the chosen example's text and window into the widgets (its start is then the surface's default)
+    and clear the gallery's choice."""
     chosen = st.session_state.get(gallery)
     if chosen is None:
         return
@@ -91,9 +94,6 @@ def _load(keys: choice.FormulaKeys, gallery: str, start_keys) -> None:
     (x0, x1), (y0, y1) = example.bounds
     for key, value in zip(keys.bounds, (x0, x1, y0, y1)):
         st.session_state[key] = value
-    name = surface_name(example.text, example.bounds)
-    for key, value in zip(start_keys, example.start):
-        st.session_state[key.format(name)] = value
     st.session_state[gallery] = None
 
 
@@ -105,8 +105,8 @@ def refusal(error: FormulaError, text: str) -> str:
         message += " " + t("formula.suggestion", suggestion=fields["suggestion"])
     if error.pos is None:
         return message
-    before = text[max(0, error.pos - CONTEXT):error.pos]
-    after = text[error.pos + 1:error.pos + 1 + CONTEXT]
-    marked = ("…" if error.pos > CONTEXT else "") + before + "⟦" + text[error.pos:error.pos + 1] + "⟧" + after \
-        + ("…" if error.pos + 1 + CONTEXT < len(text) else "")
-    return t("formula.at", pos=error.pos + 1, message=message, context=quote(marked))
+    start = error.pos
+    end = start + max(1, len(error.fields.get("name", "")))  # a whole name, else one character
+    marked = ("…" if start > CONTEXT else "") + text[max(0, start - CONTEXT):start] + "⟦" + text[start:end] + "⟧" \
+        + text[end:end + CONTEXT] + ("…" if end + CONTEXT < len(text) else "")
+    return t("formula.at", pos=start + 1, message=message, context=quote(marked))
