@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import optimizers  # noqa: E402
 import surfaces  # noqa: E402
+from benchmarks.engine import median_time  # noqa: E402
 from surfaces.formula import FormulaError, from_formula  # noqa: E402
 from tests.test_formula_security import HOSTILE, MARKER  # noqa: E402
 from tests.test_formula_surface import SPELLED  # noqa: E402
@@ -36,12 +37,7 @@ STEPS = 100_000
 
 
 def median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return median_time(fn, repeats)[0]
 
 
 def ready(text: str) -> float:

@@ -20,8 +20,6 @@ from .errors import FormulaError
 
 MAX_NODES = 20_000
 MAX_POWI = 64  # integer exponents up to this are multiplications (exact for x², as NumPy and numba do it)
-UNARY = ("neg", "sqrt", "exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "arctan", "abs", "sign", "powi")
-BINARY = ("add", "mul", "div", "pow")
 COMMUTATIVE = ("add", "mul")  # exactly commutative in IEEE arithmetic too, so their arguments are sorted
 
 
@@ -39,24 +37,15 @@ def powi(a, n: int):
     return 1.0 / result if n < 0 else result
 
 
+# Each function is the array module's own of the same name (NumPy's and torch's agree on these names).
+ARRAY_FUNCTIONS = ("sqrt", "exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "arctan", "abs", "sign")
 OPERATIONS = {
     "add": lambda m, a, b: a + b,
     "mul": lambda m, a, b: a * b,
     "div": lambda m, a, b: a / b,
     "pow": lambda m, a, b: m.pow(a, b),
     "neg": lambda m, a: -a,
-    "sqrt": lambda m, a: m.sqrt(a),
-    "exp": lambda m, a: m.exp(a),
-    "log": lambda m, a: m.log(a),
-    "sin": lambda m, a: m.sin(a),
-    "cos": lambda m, a: m.cos(a),
-    "tan": lambda m, a: m.tan(a),
-    "tanh": lambda m, a: m.tanh(a),
-    "sinh": lambda m, a: m.sinh(a),
-    "cosh": lambda m, a: m.cosh(a),
-    "arctan": lambda m, a: m.arctan(a),
-    "abs": lambda m, a: m.abs(a),
-    "sign": lambda m, a: m.sign(a),
+    **{name: (lambda m, a, name=name: getattr(m, name)(a)) for name in ARRAY_FUNCTIONS},
 }
 
 

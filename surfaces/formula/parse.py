@@ -132,23 +132,21 @@ class _Parser:
             raise FormulaError("missing_operator", token.pos, found=token.text)
         return node
 
+    def chain(self, kind: str, operand, ops: tuple[str, str]) -> Node:
+        """operand (op operand)*, read in a loop: one node for the whole chain (or the single operand)."""
+        parts, signs = [operand()], [ops[0]]
+        while self.at_op(*ops):
+            signs.append(self.take().text)
+            parts.append(operand())
+        if len(parts) == 1:
+            return parts[0]
+        return Node(kind, parts[0].pos, parts[-1].end, args=tuple(parts), ops=tuple(signs))
+
     def sum(self) -> Node:
-        terms, ops = [self.product()], ["+"]
-        while self.at_op("+", "-"):
-            ops.append(self.take().text)
-            terms.append(self.product())
-        if len(terms) == 1:
-            return terms[0]
-        return Node("sum", terms[0].pos, terms[-1].end, args=tuple(terms), ops=tuple(ops))
+        return self.chain("sum", self.product, ("+", "-"))
 
     def product(self) -> Node:
-        factors, ops = [self.signed()], ["*"]
-        while self.at_op("*", "/"):
-            ops.append(self.take().text)
-            factors.append(self.signed())
-        if len(factors) == 1:
-            return factors[0]
-        return Node("product", factors[0].pos, factors[-1].end, args=tuple(factors), ops=tuple(ops))
+        return self.chain("product", self.signed, ("*", "/"))
 
     def signed(self) -> Node:
         start, negative = self.token.pos, False
