@@ -161,3 +161,12 @@ def test_a_formula_that_diverges_is_shown_as_divergence_without_nan():
         for axis in ("x", "y"):
             if axis in trace and isinstance(trace[axis], (dict, list)):
                 assert np.isfinite(decode(trace[axis])).all()
+
+
+def test_a_playground_link_with_a_formula_is_read_without_streamlit():
+    from lab.playground import view_from_link
+
+    surface = from_formula(TEXT, window())
+    view = view_from_link({**formula_link(""), f"start_x_{surface.name}": "-1.25", "steps": "1000"})
+    assert view.build_surface() == surface
+    assert view.start == (-1.25, float(surface.start[1])) and view.steps == 1000

@@ -8,12 +8,14 @@ the page is not drawn with it: the picker returns None. The user's text is echoe
 """
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 import surfaces
 from lab import surface_choice as choice
 from lab.untrusted import quote
-from surfaces.formula import MAX_LENGTH, FormulaError
+from surfaces.formula import MAX_LENGTH, FormulaError, prepare
 from surfaces.formula.errors import TEXT_FIELDS
 from surfaces.formula.examples import DEFAULT, EXAMPLES
 from ui import links
@@ -22,6 +24,10 @@ from ui.i18n import t
 FORMULA = choice.FORMULA
 START_KEYS = ("start_x_{}", "start_y_{}")  # start widgets per surface name, as the Playground names its own
 CONTEXT = 16  # characters shown on each side of the one a refusal points at
+
+# The first formula of a server process imports sympy and starts LLVM's JIT (about 1 s): do that in the
+# background as soon as a page with this picker is first loaded, not when a student first types.
+threading.Thread(target=prepare, args=(DEFAULT.text,), name="formula-warm-up", daemon=True).start()
 
 
 def surface_picker(prefix: str, default: str, *, label: str, help: str,

@@ -67,22 +67,24 @@ class Formula:
         return not g.depends_on_xy(self.outputs[0]) or (self.outputs[1] == g.zero and self.outputs[2] == g.zero)
 
 
+_cache: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+_derive_lock = threading.Lock()  # sympy's caches are not documented as safe for threads: one derivation at a time
+
+
 def _prepare(text: str) -> Formula:
-    tree = parse(text)
+    tree = parse(text)  # a refusal here waits for nothing
     graph = Graph()
     loss = lower(tree, graph, text)
     from .derive import gradient_and_hessian  # sympy is imported with the first formula read, not with surfaces
     from .native import compile_native
 
-    outputs = (loss, *gradient_and_hessian(graph, loss))
+    with _derive_lock:
+        outputs = (loss, *gradient_and_hessian(graph, loss))
     formula = Formula(text, graph, outputs, to_latex(tree), None)
     if not formula.constant:
         formula.native = compile_native(graph, outputs[:3])
     return formula
-
-
-_cache: OrderedDict = OrderedDict()
-_cache_lock = threading.Lock()
 
 
 def prepare(text: str) -> Formula:
