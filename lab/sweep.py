@@ -386,7 +386,7 @@ def table(result: SweepResult, lang: str = "en") -> dict[str, list]:
         cols[rate] += [float(r) for r in s.rates]
         cols[label] += [label_text(lab, lang) for lab in s.label]
         cols[loss] += [float(v) for v in s.final_loss]
-        cols[distance] += [float(v) for v in s.distance]
+        cols[distance] += [float(v) if np.isfinite(v) else None for v in s.distance]  # None: no known minimum
         cols[diverged] += [f"{int(d):,}" if d >= 0 else "" for d in s.diverged_at]
     return cols
 

@@ -170,3 +170,25 @@ def test_a_playground_link_with_a_formula_is_read_without_streamlit():
     view = view_from_link({**formula_link(""), f"start_x_{surface.name}": "-1.25", "steps": "1000"})
     assert view.build_surface() == surface
     assert view.start == (-1.25, float(surface.start[1])) and view.steps == 1000
+
+
+@pytest.mark.parametrize("page", SETUPS)
+def test_a_formula_without_a_minimum_in_its_window_runs_and_says_so(page):
+    file, prefix, small, chart_key = SETUPS[page]
+    at = ok(open_link(str(PAGES / file), formula_link(prefix, "x + y^3", **small)))
+    assert not len(from_formula("x + y^3", window()).minima)
+    assert any("no minimum" in c.value for c in at.sidebar.caption)
+    if page == "sweep":
+        distance = at.dataframe[0].value.iloc[:, 4]
+        assert distance.isna().all()  # no known minimum: no distance, rather than a number
+
+
+def test_lowest_loss_and_nearest_minimum_without_a_known_minimum():
+    from figures.diagnostics import lowest_loss
+    from optimizers import outcomes
+
+    surface = from_formula("x + y^3", window())
+    (x0, _), (y0, _) = surface.bounds
+    assert lowest_loss(surface) == pytest.approx(x0 + y0 ** 3)  # the window's lowest corner
+    index, distance = outcomes.nearest_minimum(surface, [[0.0, 0.0], [1.0, 1.0]])
+    assert index.tolist() == [-1, -1] and np.isinf(distance).all()

@@ -75,6 +75,8 @@ def _formula(keys: choice.FormulaKeys, with_start: bool) -> tuple[str, tuple] | 
     # Inline math: KaTeX breaks a long formula after its + and − signs to fit the sidebar. The LaTeX holds
     # only the parser's own tokens (digits, x, y, fixed commands), never the typed text itself.
     st.markdown(f"{t('surface_picker.read_as')} ${surface.latex}$")
+    if not len(surface.minima):
+        st.caption(t("surface_picker.no_minimum"))
     return FORMULA, params
 
 
