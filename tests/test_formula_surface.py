@@ -11,13 +11,19 @@ import surfaces
 from surfaces.compiled import FORMULA_ID, grad_at
 from surfaces.formula import from_formula
 
-# The built-in surfaces typed as text (the bowl at its default κ = 1.6e5, angle 0: a = 400/κ, b = 400, w = 0.3).
+def bowl_text(p) -> str:
+    """The lecture's bowl (surfaces.lecture.bowl_loss) typed out at angle 0, where u = x and v = y, with the
+    built-in bowl's own parameters p = [a, b, w, cos φ, sin φ, x*, y*]: ½ a x² + b w² (√(1 + (y/w)²) − 1)."""
+    a, b, w = (repr(float(v)) for v in p[:3])
+    return f"0.5*{a}*x^2 + {b}*{w}^2*(sqrt(1 + (y/{w})^2) - 1)"
+
+
+# The built-in surfaces typed as text (the bowl at its default parameters).
 SPELLED = {
     "himmelblau": "(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
     "rosenbrock": "(1 - x)^2 + 100*(y - x^2)^2",
-    "bowl": "0.5*0.0025*x^2 + 400*0.3^2*(sqrt(1 + (y/0.3)^2) - 1)",
+    "bowl": bowl_text(surfaces.get("bowl").params),
 }
-EXACT = dict(rtol=1e-12)
 
 
 def twin(name):
