@@ -16,12 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import surfaces
-from surfaces.formula import MAX_LENGTH
+from surfaces.formula import MAX_COORDINATE, MAX_LENGTH
 from surfaces.formula.examples import DEFAULT, EXAMPLES
 
 FORMULA = surfaces.FORMULA
 BOUND_NAMES = ("x0", "x1", "y0", "y1")
-COORDINATE_LIMIT = 1e6  # a window's bounds, as surfaces.formula allows them
+COORDINATE_LIMIT = MAX_COORDINATE  # a window's bounds may lie within ±this
 
 
 @dataclass(frozen=True)

@@ -110,10 +110,6 @@ class FormulaSurface(Surface):
     machine code's address means nothing in another process."""
     formula: Formula = field(default=None, repr=False)
 
-    @property
-    def text(self) -> str:
-        return self.formula.text
-
     def __reduce__(self):
         settings = dict(self.settings)
         return from_formula, (settings["text"], settings["bounds"], settings["start"])
@@ -219,4 +215,4 @@ def from_formula(text: str, bounds=None, start=None) -> FormulaSurface:
 
 
 __all__ = ["from_formula", "FormulaError", "FormulaSurface", "prepare", "NAME", "DEFAULT_BOUNDS", "MAX_LENGTH",
-           "MAX_DEPTH", "VARIABLES", "CONSTANTS", "FUNCTIONS", "surface_name", "check_bounds"]
+           "MAX_DEPTH", "MAX_COORDINATE", "VARIABLES", "CONSTANTS", "FUNCTIONS", "surface_name", "check_bounds"]
