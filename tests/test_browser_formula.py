@@ -30,8 +30,10 @@ def test_typing_a_formula_draws_its_map_and_a_path(page, app_server):
     settle(page)
     chart = the_map(page)
     expect(chart.locator("g.imagelayer image")).to_have_count(1)
-    assert raster(chart) != before_map  # the new formula's surface
-    assert path_d(chart) != before_path and path_d(chart).count("L") > 10  # a path over it
+    expect(chart.locator("g.imagelayer image").first).not_to_have_attribute("href", before_map)  # the new surface
+    line = chart.locator("g.scatterlayer g.trace path.js-line").first
+    expect(line).not_to_have_attribute("d", before_path)  # a path over it
+    assert path_d(chart).count("L") > 10
     expect(page.get_by_test_id("stSidebar").locator(".katex").first).to_be_visible()  # how it was read
     no_error(page)
     assert "formula=x%5E2" in page.url or "formula=x^2" in page.url  # the link carries it
