@@ -11,6 +11,7 @@ import surfaces
 from figures.runs import PALETTE, RunView
 
 from . import controls as C
+from . import surface_choice
 from .controls import to_torch_names
 
 MAX_RUNS = 4
@@ -98,12 +99,11 @@ def view_from_link(params: dict) -> View:
     page's defaults). Values are trusted here: the page itself checks a link's values against each
     control's range and names what it cannot use."""
     p = dict(params)
-    surface = p.get("surface", "bowl")
-    surface_params = ()
+    surface, surface_params = surface_choice.from_link(p, "", "bowl")
     if surface == "bowl":
         surface_params = (("angle", float(p.get("bowl_angle", 0))), ("kappa", float(p.get("bowl_kappa", DEFAULT_KAPPA))))
-    start = surfaces.get(surface, **dict(surface_params)).start
-    start = (float(p.get(f"start_x_{surface}", start[0])), float(p.get(f"start_y_{surface}", start[1])))
+    surf = surfaces.get(surface, **dict(surface_params))
+    start = (float(p.get(f"start_x_{surf.name}", surf.start[0])), float(p.get(f"start_y_{surf.name}", surf.start[1])))
     variant = p.get("variant", "torch")
     runs = []
     for i in range(int(p.get("n_runs", len(DEFAULT_RUNS)))):
@@ -121,9 +121,11 @@ def view_from_link(params: dict) -> View:
 
 
 def shapes_run(key: str, i: int = 0) -> bool:
-    """Whether link parameter ``key`` changes run ``i`` (its surface, start, steps, convention or own settings);
-    the other runs' settings and the page's display switches do not."""
-    return key in ("surface", "steps", "variant") or key.startswith(("bowl_", "start_", f"run{i}_"))
+    """Whether link parameter ``key`` changes run ``i`` (its surface, a typed formula and its window, start,
+    steps, convention or own settings); the other runs' settings and the page's display switches do not."""
+    surface = surface_choice.keys("")
+    return key in ("steps", "variant", surface.surface, surface.text, *surface.bounds) or \
+        key.startswith(("bowl_", "start_", f"run{i}_"))
 
 
 def eta_series(spec: RunSpec, optimizer, steps: np.ndarray) -> np.ndarray:
