@@ -76,12 +76,16 @@ def redis_server(timeout: float = 20.0):
 
 @contextlib.contextmanager
 def room_fleet(folder, monkeypatch):
-    """Two app processes behind nginx, as scripts/serve runs them, on a fresh SQLite room store in ``folder``."""
+    """Two app processes behind nginx, as scripts/serve runs them, on a fresh SQLite room store in ``folder``.
+
+    nginx's state stays in its own temporary directory under /tmp: started as root, nginx's workers run as
+    nobody, who cannot reach pytest's folders (mode 0700), and a large response (Streamlit's Plotly bundle)
+    that nginx buffers to a temporary file there would come out cut short."""
     from serving.deploy import Fleet
 
     monkeypatch.setenv("DESCENT_LAB_STORE", f"sqlite:///{folder / 'rooms.sqlite3'}")
     log = open(folder / "fleet.log", "w")
-    fleet = Fleet(2, free_port(), free_port(), state_dir=folder / "nginx", output=log)
+    fleet = Fleet(2, free_port(), free_port(), output=log)
     try:
         fleet.start()
         yield fleet

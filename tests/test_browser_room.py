@@ -135,6 +135,10 @@ def test_instructor_and_student_through_nginx(browser, fleet):
         # Each side stayed on its own process.
         assert {c["value"] for c in teacher_ctx.cookies() if c["name"] == STICKY_COOKIE} == {"app0"}
         assert {c["value"] for c in student_ctx.cookies() if c["name"] == STICKY_COOKIE} == {"app1"}
+    except Exception:  # what each side showed when it failed
+        teacher.screenshot(path=str(ARTIFACTS / "room-failed-instructor.png"))
+        student.screenshot(path=str(ARTIFACTS / "room-failed-student.png"))
+        raise
     finally:
         teacher_ctx.close()
         student_ctx.close()
