@@ -120,6 +120,14 @@ def view_from_link(params: dict) -> View:
     return View(surface, surface_params, start, int(p.get("steps", DEFAULT_STEPS)), tuple(runs))
 
 
+def shapes_run(key: str, i: int = 0) -> bool:
+    """Whether link parameter ``key`` changes run ``i`` (its surface, a typed formula and its window, start,
+    steps, convention or own settings); the other runs' settings and the page's display switches do not."""
+    surface = surface_choice.keys("")
+    return key in ("steps", "variant", surface.surface, surface.text, *surface.bounds) or \
+        key.startswith(("bowl_", "start_", f"run{i}_"))
+
+
 def eta_series(spec: RunSpec, optimizer, steps: np.ndarray) -> np.ndarray:
     """η_t at the given steps: lr·schedule, and Adagrad's lr_decay on top (as the kernel applies it)."""
     eta = spec.build_schedule()(steps, float(np.asarray(optimizer.lr)))
