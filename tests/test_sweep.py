@@ -260,8 +260,8 @@ def test_chosen_paths_go_on_the_playground_map(bowl_story):
     assert [v.color for v in reordered] == [PALETTE[2], PALETTE[0], PALETTE[1]]
     # of two bounces, the wider one (the larger rate) goes underneath
     gd = bowl_story.of("gd")
-    small, large = (S.pick_key("gd", gd.rates[at_rate(gd, r)]) for r in (1e-2, 1.0))
-    assert [v.label.split(" · ")[0] for v in run_views(bowl_story, [small, large])] == ["GD η=1", "GD η=0.01"]
+    small, large = (S.pick_key("gd", gd.rates[at_rate(gd, r)]) for r in (1e-3, 1e-1))
+    assert [v.label.split(" · ")[0] for v in run_views(bowl_story, [small, large])] == ["GD η=0.1", "GD η=0.001"]
 
 
 def test_the_cache_computes_once_and_stays_within_its_budget():

@@ -1,0 +1,143 @@
+"""Every tour scene's text, claim by claim, on the scene's own link (the runs its Playground opens).
+
+Each test reads the scene's link exactly as the tour opens it and checks each sentence of the scene's
+text with the threshold the text names (a reader can check it on the page: the map, the diagnostics,
+the step inspector's θ₁, θ₂ and the table of end points). When a scene's set-up or text changes, its
+test here changes with it.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lab import tour
+from lab.playground import run_view, verdict, view_from_link
+
+SCENES = {s.id: s for s in tour.scenes()}
+
+
+def runs_of(scene_id: str):
+    """(surface, runs) of a Playground scene: the runs simulated from the scene's own link."""
+    view = view_from_link(dict(SCENES[scene_id].link))
+    return view.build_surface(), run_view(view)
+
+
+def text(scene_id: str) -> str:
+    return SCENES[scene_id].explanation("en")
+
+
+def excursions(across: np.ndarray, floor: float, height: float) -> list[tuple[int, int, float]]:
+    """(step above ``height``, step back below ``floor`` or None, peak) for each excursion from the floor,
+    counted from the first step on the floor. A plain loop: the reference for the scenes' burst counts."""
+    out, on_floor, start, peak = [], False, None, 0.0
+    for t, a in enumerate(across):
+        if start is None:
+            if a < floor:
+                on_floor = True
+            elif on_floor and a > height:
+                start, peak = t, a
+        else:
+            peak = max(peak, a)
+            if a < floor:
+                out.append((start, t, peak))
+                start = None
+    if start is not None:
+        out.append((start, None, peak))
+    return out
+
+
+@pytest.fixture(scope="module")
+def bursting():
+    return runs_of("adagrad_bursts")
+
+
+@pytest.fixture(scope="module")
+def bounce():
+    return runs_of("bowl_bounce")
+
+
+def test_bowl_bounce_big_rate_bounces_stalled_with_a_large_gradient_short_of_the_minimum(bounce):
+    assert "10⁻²" in text("bowl_bounce") and "less than a tenth" in text("bowl_bounce")
+    surface, (big, _) = bounce
+    assert big.diverged_at < 0 and len(big.steps) == 100_001
+    y = big.path[:, 1]
+    assert np.all(y[100:-1] * y[101:] < 0), "bounces from wall to wall: θ₂ changes sign at every step"
+    loss = surface.loss(big.path)
+    assert np.ptp(loss[100:]) < 0.01 * loss[100:].mean(), "the loss stalled"
+    assert np.linalg.norm(surface.grad(big.path), axis=1).min() > 100, "the gradient large"
+    x0, x_end = big.path[0, 0], big.path[-1, 0]
+    assert (x_end - x0) / (0.0 - x0) < 0.1, "less than a tenth of the way along the valley to the minimum"
+
+
+def test_bowl_bounce_small_rate_reaches_the_floor_by_step_20000_then_crawls(bounce):
+    assert "10⁻⁷" in text("bowl_bounce") and "by step 20,000" in text("bowl_bounce")
+    surface, (_, small) = bounce
+    across = np.abs(small.path[:, 1])
+    floor = int(np.argmax(across < 0.01))
+    assert 0 < floor <= 20_000, "reaches the floor (|θ₂| < 0.01) by step 20,000"
+    assert np.all(across[floor:] < 0.01), "then stays on the floor"
+    assert np.all(np.diff(small.path[:, 0]) > 0), "crawls along it towards the minimum"
+    assert f"{small.path[-1, 0]:.6g}" == "-1.8", "θ₁ still reads −1.8 at the end (the inspector shows six digits)"
+    assert abs(small.path[-1, 0] - surface.minima[0, 0]) > 1.7, "far from the minimum at θ₁ = 0"
+    assert surface.minima[0, 0] == 0.0
+
+
+def test_loss_stalls_while_the_gradient_stays_above_100_bouncing():
+    surface, (gd,) = runs_of("loss_stalls")
+    assert "within 1 %" in text("loss_stalls") and "above 100" in text("loss_stalls")
+    loss = surface.loss(gd.path)
+    assert np.ptp(loss[100:]) < 0.01 * loss[100:].min(), "from step 100 on within 1 % of the same value"
+    assert np.linalg.norm(surface.grad(gd.path), axis=1).min() > 100, "the gradient norm stays above 100"
+    assert verdict(surface, gd)["kind"] == "not_critical"
+    y = gd.path[:, 1]
+    assert np.all(y[:-1] * y[1:] < 0), "θ₂ changes sign at every step"
+
+
+def test_adagrad_arrives_within_0001_by_step_1000_and_stays():
+    surface, (ada,) = runs_of("adagrad_arrives")
+    assert "0.001" in text("adagrad_arrives") and "step 1,000" in text("adagrad_arrives")
+    bounce_view = view_from_link(dict(SCENES["bowl_bounce"].link))
+    assert tuple(ada.path[0]) == tuple(bounce_view.start_point()), "from the same point as gradient descent"
+    distance = np.linalg.norm(ada.path - surface.minima[0], axis=1)
+    arrived = int(np.argmax(distance < 1e-3))
+    assert 0 < arrived <= 1_000 and np.all(distance[arrived:] < 1e-3)
+    assert verdict(surface, ada)["kind"] == "minimum"
+
+
+def test_adagrad_bursts_reaches_the_minimum_then_bursts_and_falls_back_again_and_again(bursting):
+    words = text("adagrad_bursts")
+    assert "within 100 steps" in words and "more than 30 bursts" in words and "above 0.5" in words
+    surface, (ada,) = bursting
+    assert dict(surface.settings)["walls"] == "quadratic" and ada.label.endswith("lecture η=0.1")
+    distance = np.linalg.norm(ada.path - surface.minima[0], axis=1)
+    assert np.argmax(distance < 1e-3) <= 100, "reaches the minimum within 100 steps"
+    bursts = excursions(np.abs(ada.path[:, 1]), floor=1e-3, height=0.1)
+    first_start, _, first_peak = bursts[0]
+    assert 100 < first_start < 1_000 and first_peak > 0.5, "the first burst: after a few hundred steps, above 0.5"
+    assert len(bursts) > 30, "more than 30 bursts"
+    assert all(back is not None for _, back, _ in bursts), "each one followed by a fall back to |θ₂| < 0.001"
+
+
+def test_adagrad_bursts_only_on_quadratic_walls():
+    """The scene names the quadratic walls: on the straight ones the lecture's Adagrad bounces in a narrow band."""
+    link = {k: v for k, v in SCENES["adagrad_bursts"].link if k != "bowl_walls"}
+    view = view_from_link(link)
+    (ada,) = run_view(view)
+    late = np.abs(ada.path[50_000:, 1])
+    assert late.max() < 0.1 and late.min() > 0.01
+
+
+def test_adagrad_decay_stays_at_the_minimum_while_the_constant_rate_keeps_bursting():
+    words = text("adagrad_decay")
+    assert "by step 1,000" in words and "more than 30 times" in words
+    surface, (constant, decayed) = runs_of("adagrad_decay")
+    assert decayed.label.endswith("lecture η=0.1") and constant.label.endswith("lecture η=0.1")
+    distance = np.linalg.norm(decayed.path - surface.minima[0], axis=1)
+    arrived = int(np.argmax(distance < 1e-3))
+    assert 0 < arrived <= 1_000 and np.all(distance[arrived:] < 1e-3), "reaches the minimum by step 1,000 and stays"
+    across = np.abs(decayed.path[:, 1])
+    on_floor = int(np.argmax(across < 1e-3))
+    assert np.all(across[on_floor:] < 1e-3), "never again leaving the floor"
+    assert verdict(surface, decayed)["kind"] == "minimum"
+    bursts = excursions(np.abs(constant.path[:, 1]), floor=1e-3, height=0.1)
+    assert len(bursts) > 30 and all(back is not None for _, back, _ in bursts), "run 1 keeps bursting and falling back"
