@@ -141,3 +141,91 @@ def test_adagrad_decay_stays_at_the_minimum_while_the_constant_rate_keeps_bursti
     assert verdict(surface, decayed)["kind"] == "minimum"
     bursts = excursions(np.abs(constant.path[:, 1]), floor=1e-3, height=0.1)
     assert len(bursts) > 30 and all(back is not None for _, back, _ in bursts), "run 1 keeps bursting and falling back"
+
+
+@pytest.mark.slow
+def test_batch_generalization_shows_the_two_comparisons_apart_and_the_mechanism():
+    """The scene opens the Generalization page with its defaults: the digits study (same epochs), the same
+    study trained to the default target loss, and the one-dimensional picture."""
+    import dataclasses
+
+    from batchlab import digits as D
+    from batchlab import flat_sharp as FS
+    from lab import generalization as compare
+
+    words = text("batch_generalization")
+    assert dict(SCENES["batch_generalization"].link) == {}
+    study = D.StudyConfig()
+    assert study.epochs == 30 and "the same 30 epochs" in words
+    assert compare.DEFAULT_TARGET == 0.05 and "the same training loss (0.05)" in words
+
+    same = compare.Comparison.of([D.train(c) for c in study.runs()])
+    assert same.batches == (8, 32, 128, 512, D.N_TRAIN) and not same.diverged
+    assert np.all(np.diff(same.val_acc) < 0), "large batches end with lower validation accuracy"
+    assert np.all(np.diff(same.train_acc) < 0), "… and a lower training accuracy too"
+    assert f"({same.train_acc[0]:.1f} % at B = 8, {same.train_acc[-1]:.1f} % at the full batch)" in words
+    assert compare.same_epochs_text(same, study.epochs).count("under-trained") == 1  # the page says so too
+
+    equal = compare.Comparison.of([D.train(c) for c in dataclasses.replace(study, target_loss=0.05).runs()])
+    assert all(equal.reached) and max(equal.train_loss) <= 0.05
+    assert equal.train_spread <= 2.0, "training accuracies within 2 points"
+    assert equal.val_spread <= 1.0 and equal.verdict() == "no_gap", "validation accuracies within 1 point"
+    assert equal.sharpness[0] < equal.sharpness[-1]
+    assert f"λ_max {equal.sharpness[0]:.2f} against {equal.sharpness[-1]:.2f} for the full batch" in words
+
+    toy = FS.run_toy(FS.ToyConfig())
+    assert toy.small.batch == 4 and toy.large.batch == toy.landscape.n_examples  # B = 4 and the full batch
+    assert toy.small.flat_share == 1.0, "with B = 4 every run ends in the flat minimum"
+    assert f"with the full batch only {100 * toy.large.flat_share:.0f} %" in words
+    small_train, large_train = toy.small.train_loss.mean(), toy.large.train_loss.mean()
+    assert abs(small_train - large_train) < 0.01 * large_train, "about the same training loss"
+    assert toy.small.test_loss.mean() < toy.large.test_loss.mean(), "the small batch's mean test loss is lower"
+
+
+@pytest.mark.slow
+def test_batch_time_on_this_cpu_a_large_update_takes_several_times_as_long_yet_an_epoch_is_faster():
+    """The scene opens Batch timing with its defaults. This measures B = 1 and B = 1,000 the way the page does
+    (its worker process, its default model, threads and repeats): a claim about time needs a clock, and its
+    threshold, several times (3×), sits far below what the CPUs here show (13× with one thread, 7× with two on
+    a machine loaded about 3×); the arithmetic is 1,000 times larger."""
+    from batchlab import timing, timing_worker
+
+    words = text("batch_time")
+    assert "This server measures on its CPU" in words and timing.available_devices() == ["cpu"]
+    config = timing.TimingConfig(batches=(1, 1_000), epoch_budget_s=0.0, device=timing.resolve_device("auto"))
+    assert config.model == "mlp" and config.threads == timing.MAX_THREADS  # the page's defaults
+    worker = timing_worker.TimingWorker()
+    try:
+        one, thousand = (worker.run(config, batch) for batch in config.batches)
+    finally:
+        worker.close()
+    assert one.ok and thousand.ok
+    assert "several times as long" in words and thousand.median_s > 3 * one.median_s
+    assert "1,000 times fewer updates" in words and thousand.epoch_estimate_s < one.epoch_estimate_s
+
+
+def test_batch_time_draws_an_uploaded_gpu_csv_beside_this_server_and_prints_both_ratios():
+    """The scene's last sentence, on the page: the CSV here is a test fixture (made-up GPU timings), not a
+    measurement; the app ships none."""
+    import math
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from batchlab import timing_csv
+    from batchlab.timing_csv import TimingRow
+    from tests.apptest_helpers import ok
+
+    assert "upload its CSV" in text("batch_time")
+    cpu = [TimingRow("CPU: here", "mlp", b, 60_000, 5, m, m, m, math.ceil(60_000 / b) * m) for b, m in
+           ((1, 5e-4), (1_000, 1.5e-2))]
+    gpu = [TimingRow("GPU: fixture", "mlp", b, 60_000, 5, m, m, m, math.ceil(60_000 / b) * m) for b, m in
+           ((1, 2e-4), (1_000, 2.4e-4))]
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "batch_timing.py"), default_timeout=60)
+    at.run()
+    at.file_uploader(key="bt_upload").set_value(("gpu.csv", timing_csv.to_csv(cpu + gpu).encode(), "text/csv")).run()
+    ok(at)
+    lines = " ".join(m.value for m in at.markdown)
+    assert "` MLP · GPU: fixture (uploaded) `: one update at B = 1,000 takes 1.2× as long as at B = 1" in lines
+    assert "` MLP · CPU: here (uploaded) `: one update at B = 1,000 takes 30× as long as at B = 1" in lines
+    assert not list(Path(__file__).resolve().parents[1].rglob("*gpu*.csv"))  # no GPU sample shipped
