@@ -47,23 +47,6 @@ def test_every_scene_opens_its_page_with_every_setting_used(scene):
             [r.optimizer for r in view.runs]
 
 
-def test_the_stories_the_scenes_tell_hold():
-    from lab.playground import run_view, verdict
-
-    def ends(scene_id):
-        view = view_from_link(dict(next(s for s in SCENES if s.id == scene_id).link))
-        return view, run_view(view)
-
-    view, (bursting, decayed) = ends("adagrad_decay")
-    surface = view.build_surface()
-    assert verdict(surface, decayed)["kind"] == "minimum" and verdict(surface, bursting)["kind"] != "minimum"
-    view, (stuck, noisy) = ends("saddle_noise")
-    assert verdict(view.build_surface(), stuck)["kind"] == "saddle"
-    assert view.build_surface().loss(noisy.path[-1]) < 0.1 * view.build_surface().loss(stuck.path[-1])
-    view, (gd, momentum) = ends("momentum_hill")
-    assert view.build_surface().loss(momentum.path[-1]) < view.build_surface().loss(gd.path[-1])
-
-
 def test_the_tour_steps_and_opens_the_playground_with_the_scene():
     at = AppTest.from_file("../app.py", default_timeout=120).run()
     at.switch_page("pages/tour.py").run()

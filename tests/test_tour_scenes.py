@@ -229,3 +229,96 @@ def test_batch_time_draws_an_uploaded_gpu_csv_beside_this_server_and_prints_both
     assert "` MLP · GPU: fixture (uploaded) `: one update at B = 1,000 takes 1.2× as long as at B = 1" in lines
     assert "` MLP · CPU: here (uploaded) `: one update at B = 1,000 takes 30× as long as at B = 1" in lines
     assert not list(Path(__file__).resolve().parents[1].rglob("*gpu*.csv"))  # no GPU sample shipped
+
+
+def test_crescent_rmsprop_adagrad_crawls_after_the_steep_part_while_rmsprop_forgets_it_and_speeds_up():
+    surface, (ada, rms) = runs_of("crescent_rmsprop")
+    assert "gentle, then steep, then gentle again" in text("crescent_rmsprop")
+    # along the floor y = k x² the slope in x: gentle, then steep (the step near x = 0), then gentle
+    k = surface.params[1]
+    xs = np.linspace(1.8, -1.5, 331)
+    slope = np.abs(surface.grad(np.stack([xs, k * xs * xs], -1))[:, 0])
+    steep = slope.argmax()
+    assert slope[0] < 0.3 * slope[steep] and slope[-1] < 0.3 * slope[steep] and abs(xs[steep]) < 0.3
+    for run in (ada, rms):
+        assert run.path[:, 0].min() < -0.3  # both get through the steep part
+    crossed = lambda run: int(np.argmax(run.path[:, 0] < -0.3))
+    after_ada, after_rms = crossed(ada), crossed(rms)
+    rate = lambda run, t: run.trajectory.lr_eff[0, t, 0]  # η/σ along x
+    assert rate(ada, -1) <= rate(ada, after_ada), "Adagrad's σ stays large: its step does not grow again"
+    assert rate(rms, -1) > 3 * rate(rms, after_rms), "RMSProp forgets the steep part and speeds up again"
+    assert rate(rms, -1) > 10 * rate(ada, -1)
+    distance = lambda run: np.linalg.norm(run.path[-1] - surface.minima[0])
+    assert distance(ada) > 0.5 and distance(rms) < 0.1, "Adagrad crawls; RMSProp arrives"
+
+
+def test_momentum_hill_rolls_over_a_hill_into_a_lower_minimum_where_gd_stops_in_the_first_dip():
+    surface, (gd, ball) = runs_of("momentum_hill")
+    assert "Same learning rate, same start" in text("momentum_hill")
+    assert gd.label.endswith("η=0.01") and ball.label.endswith("η=0.01")
+    np.testing.assert_array_equal(gd.path[0], ball.path[0])
+    for run in (gd, ball):
+        assert verdict(surface, run)["kind"] == "minimum"
+    assert surface.loss(ball.path[-1]) < surface.loss(gd.path[-1]), "a lower minimum"
+    # the floor's hilltops (the bumps' maxima along y = 0) between the start and each end
+    start = gd.path[0, 0]
+    hills = _floor_hilltops(surface)
+    between = lambda end: [h for h in hills if min(start, end) < h < max(start, end)]
+    assert between(gd.path[-1, 0]) == [], "gradient descent stops in the first dip below its start"
+    assert len(between(ball.path[-1, 0])) >= 1, "momentum rolls over a hill"
+
+
+def _floor_hilltops(surface) -> list[float]:
+    """x of the local maxima of L along the valley floor y = 0: where ∂L/∂x turns from positive to negative
+    as x grows (L rises, then falls)."""
+    xs = np.linspace(-5.0, 5.0, 20_001)
+    gx = surface.grad(np.stack([xs, np.zeros_like(xs)], -1))[:, 0]
+    return [float(xs[i]) for i in np.flatnonzero((gx[:-1] > 0) & (gx[1:] <= 0))]
+
+
+def test_saddle_noise_gd_goes_straight_to_the_saddle_and_noise_escapes_to_a_minimum():
+    surface, (gd, noisy) = runs_of("saddle_noise")
+    assert "one negative Hessian eigenvalue" in text("saddle_noise")
+    assert gd.path[0, 1] == 0.0 and np.all(gd.path[:, 1] == 0.0), "started on the x-axis, straight along it"
+    end = verdict(surface, gd)
+    assert end["kind"] == "saddle" and end["grad_norm"] < 1e-6 and (end["eigenvalues"] < 0).sum() == 1
+    np.testing.assert_allclose(gd.path[-1], surface.saddles[0], atol=1e-6)
+    assert noisy.trajectory.optimizer == gd.trajectory.optimizer and np.array_equal(noisy.path[0], gd.path[0])
+    assert abs(noisy.path[-1, 1]) > 0.5, "pushed off the ridge"
+    assert np.linalg.norm(surface.minima - noisy.path[-1], axis=1).min() < 0.2, "escapes to a minimum"
+
+
+def test_warmup_wild_first_steps_a_rising_rate_and_a_run_it_saves():
+    from lab.schedules_demo import ADAM_WARMUP, demo_runs
+    from optimizers import outcomes
+
+    assert "wild first steps" in text("warmup") and "a run that warm-up saves" in text("warmup")
+    plain, warm = demo_runs(ADAM_WARMUP)
+    eta = ADAM_WARMUP.runs[0].spec.lr
+    first_moves = np.abs(np.diff(plain.path[:3], axis=0))
+    np.testing.assert_allclose(first_moves[0], eta, rtol=1e-6)  # η in every coordinate, whatever the slope
+    np.testing.assert_allclose(first_moves[1], eta, rtol=0.15)
+    assert np.all(np.diff(warm.eta[:100]) > 0) and warm.eta[0] < 0.05 * eta, "starts small and raises it"
+    surface = ADAM_WARMUP.build_surface()
+    assert outcomes.label(surface, plain.trajectory)[0] != "converged"
+    assert outcomes.label(surface, warm.trajectory)[0] == "converged"
+
+
+def test_noisy_batches_the_full_batch_stops_at_a_critical_point_where_the_next_batch_is_not_flat():
+    from batchlab import noisy as nz
+
+    assert "the surface of the next batch is not flat" in text("noisy_batches")
+    result = nz.run_all(nz.NoisyConfig(start=nz.saddle()))  # the page's defaults: the "stuck" start
+    full = result.run(nz.N)
+    assert np.abs(full.end_gradient).max() < 1e-6, "full-batch gradient descent stops at a critical point"
+    for size in result.config.batch_sizes[:-1]:
+        view = nz.epoch_view(result, size, 0)
+        assert np.linalg.norm(view.full_grad[0]) < 1e-6 < np.linalg.norm(view.batch_grad[0]), \
+            "there, the next batch's surface is not flat"
+        assert result.run(size).loss[-1] < full.loss[-1] - 1e-3, "mini-batch SGD moves on (to a lower loss)"
+
+
+def test_every_scene_has_a_test_of_its_claims_here():
+    """A new scene needs its own test in this file, named test_<scene id>_…"""
+    names = [name for name in globals() if name.startswith("test_")]
+    assert [sid for sid in SCENES if not any(name.startswith(f"test_{sid}_") for name in names)] == []
