@@ -34,7 +34,7 @@ def test_a_broken_scene_is_named_in_the_message():
 
 @pytest.mark.parametrize("scene", SCENES, ids=[s.id for s in SCENES])
 def test_every_scene_opens_its_page_with_every_setting_used(scene):
-    at = AppTest.from_file(f"../pages/{scene.page}.py", default_timeout=120)
+    at = AppTest.from_file(f"../pages/{scene.page}.py", default_timeout=300)  # Generalization trains a while
     for key, value in scene.query("zh-TW").items():
         at.query_params[key] = value
     ok(at.run())
