@@ -24,9 +24,11 @@ either: the same number of epochs for every batch size (``StudyConfig.target_los
 large batches make far fewer updates and end under-trained, which the lecture calls an
 optimization problem; or every batch size trained until its training loss is at most
 ``target_loss`` (at most ``MAX_TARGET_UPDATES`` updates), where the validation accuracy and the
-sharpness are compared at equal training loss. Randomness (θ₀, the shuffles) comes from a private torch.Generator seeded with
-``seed``: torch's global settings and random state are left alone, and a run on the CPU is
-deterministic (the same settings give the same numbers).
+sharpness are compared at equal training loss.
+
+Randomness (θ₀, the shuffles) comes from a private torch.Generator seeded with ``seed``: torch's
+random state is left alone, and a run on the CPU is deterministic (the same settings give the
+same numbers). Training runs torch on one thread (``use_one_thread``, process-wide: see there why).
 """
 from __future__ import annotations
 

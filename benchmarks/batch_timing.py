@@ -71,7 +71,8 @@ def summary(rows) -> str | None:
     if r is None:
         return None
     return (f"batch {r.large.batch:,} against batch {r.small.batch:,}: one update takes {format_ratio(r.update)}× "
-            f"as long, one epoch {format_ratio(r.epoch)}× as long ({format_ratio(r.examples)}× the examples per update).")
+            f"as long, one epoch {format_ratio(r.epoch)}× as long "
+            f"({format_ratio(r.examples)}× the examples per update).")
 
 
 def main(argv=None) -> int:

@@ -94,8 +94,8 @@ def batch_text(b: int) -> str:
     return G.batch_label(b, D.N_TRAIN, LANG)
 
 
-def digits_settings() -> dict:
-    """The sidebar; returns the raw values (checked by StudyConfig)."""
+def digits_settings() -> tuple[dict, float]:
+    """The sidebar; returns the raw values (checked by StudyConfig) and the target training loss."""
     with st.sidebar:
         st.header(t("generalization.settings"))
         batches = links.multiselect(t("generalization.batch_sizes"), BATCH_OPTIONS, list(DEFAULT.batch_sizes),
@@ -237,18 +237,16 @@ def runs_table(runs) -> list[dict]:
     return rows
 
 
-# ----------------------------------------------------------------- page
-st.title(t("generalization.title"))
-st.markdown(t("generalization.intro"))
-
 def draw_runs(runs, suffix: str, target: float = 0.0) -> None:
-    """The accuracy and sharpness charts of one comparison, side by side, and its table."""
+    """The accuracy and sharpness charts of one comparison, side by side (``target``: the training loss its
+    runs were trained to), and a warning naming the runs that diverged."""
     key = repr(tuple(r.config for r in runs))
     accuracy = accuracy_chart(key, LANG, bool(target), runs)
     left, right = st.columns(2)
     with left:
         st.plotly_chart(accuracy, key=f"gen_accuracy{suffix}", config=CHART)
-        st.caption(t("generalization.equal_acc_caption", target=target) if target else t("generalization.acc_caption"))
+        st.caption(t("generalization.equal_acc_caption", target=target) if target
+                   else t("generalization.acc_caption"))
     with right:
         st.plotly_chart(sharpness_chart(key, LANG, runs), key=f"gen_sharpness{suffix}", config=CHART)
         st.caption(t("generalization.sharp_caption"))
@@ -256,6 +254,10 @@ def draw_runs(runs, suffix: str, target: float = 0.0) -> None:
     if diverged:
         st.warning(t("generalization.diverged", batches=", ".join(diverged)))
 
+
+# ----------------------------------------------------------------- page
+st.title(t("generalization.title"))
+st.markdown(t("generalization.intro"))
 
 raw, target = digits_settings()
 st.header(t("generalization.digits_header"))

@@ -37,15 +37,18 @@ def bowl(kappa: float = 6.3e7, angle: float = 0.0, walls: str = "straight") -> S
     """The lecture's elongated bowl: condition number ``kappa`` at the floor, rotated by ``angle``
     degrees, with ``walls`` "straight" (the lecture's bounce) or "quadratic" (Adagrad's bursts).
 
-    Across the valley the curvature at the floor is b = 11,000; along it a = b/κ. Straight walls:
-    beyond |v| ≈ w = 0.01 the slope levels off at about (b − c)w ≈ 110 and the walls curve only by
-    c = 10. Plain GD then needs η < 2/b to settle on the floor; a larger η (up to 2/c) bounces
-    between the walls in a 2-cycle of half-width ≈ (b − c)w/(2/η − c) (0.58 at η = 1e-2), with the
-    loss stalled and the gradient large. With η = 1e-7 the run slides down the wall at about
-    η(b − c)w a step, reaches the floor from the default start within 20,000 steps, and then moves
-    along it by a factor (1 − ηa) a step: nowhere in 100,000 steps. Adagrad, scaling each axis by
-    its own gradient history, arrives. Quadratic walls (c = b): L = ½ a u² + ½ b v², on which the
-    lecture's Adagrad (σ the root mean square) bursts up the wall, falls back and bursts again."""
+    Across the valley the curvature at the floor is b = 5,500; along it a = b/κ (8.7e-5 at the
+    default κ = 6.3e7, which stays below the 1e8 at which surfaces.critical calls the Hessian's
+    smaller eigenvalue zero). Straight walls: beyond |v| ≈ w = 0.02 the slope levels off at about
+    (b − c)w ≈ 110 and the walls curve only by c = 10. Plain GD then needs η < 2/b to settle on the
+    floor; a larger η (up to 2/c) bounces between the walls in a 2-cycle of half-width
+    ≈ (b − c)w/(2/η − c) (0.58 at η = 1e-2), the loss stalled and the gradient large, and covers
+    1 − e^(−ηa·t) of the way along the valley (8 % in 100,000 steps at η = 1e-2). With η = 1e-7 the
+    run slides down the wall at about η(b − c)w a step, reaches the floor (|v| < 0.01) from the
+    default start by step 18,544, and then crawls along it: less than a millionth of the way in the
+    remaining 80,000 steps. Adagrad, scaling each axis by its own gradient history, arrives. Quadratic walls
+    (c = b): L = ½ a u² + ½ b v², on which the lecture's Adagrad (σ the root mean square) bursts up
+    the wall, falls back to the floor and bursts again (tests/test_tour_scenes.py)."""
     kappa = _check("bowl", "kappa", kappa, 1.0, 1e12)
     angle = _check("bowl", "angle", angle, -180.0, 180.0)
     if walls not in BOWL_WALLS:
