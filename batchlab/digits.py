@@ -51,6 +51,7 @@ LR_RULES = ("fixed", "linear", "sqrt")
 THREADS = 1  # torch's intra-op threads while training (see use_one_thread)
 MAX_EPOCHS = 500
 MAX_TARGET_UPDATES = 5_000  # the most updates a run trained to a target loss may take
+STALL_UPDATES, STALL_EPOCHS = 500, 5  # a run to a target stops when its best training loss is that old
 TARGET_HI = 10.0
 MAX_HIDDEN = 1024
 MAX_BATCH_SIZES = 10
@@ -308,10 +309,18 @@ def target_progress(first_loss: float, loss: float, target: float) -> float:
     return min(max(math.log(first_loss / loss) / math.log(first_loss / target), 0.0), 1.0)
 
 
+def stalled(losses, updates_per_epoch: int) -> bool:
+    """True when the lowest training loss of ``losses`` (one per epoch, epoch 0 first) is at least
+    max(STALL_EPOCHS epochs, STALL_UPDATES updates) old: a run to a target that has stopped improving (a
+    network whose units all died, a rate too large to settle) is not left to use up its cap."""
+    patience = max(STALL_EPOCHS, math.ceil(STALL_UPDATES / updates_per_epoch))
+    return len(losses) - 1 - int(np.argmin(losses)) >= patience
+
+
 def train(config: TrainConfig, progress=None, measure_sharpness: bool = True) -> TrainRun:
     """Train from θ₀ for ``config.epochs`` epochs, evaluating after each, or until the training loss is at
-    most ``config.target_loss`` (when set); ``progress(fraction)`` after every epoch; λ_max at the end
-    (``sharpness_at``) unless ``measure_sharpness`` is False.
+    most ``config.target_loss`` (when set; or until it has ``stalled``); ``progress(fraction)`` after every
+    epoch; λ_max at the end (``sharpness_at``) unless ``measure_sharpness`` is False.
 
     A run whose training loss or parameters stop being finite is stopped there (``diverged_epoch``);
     its metrics end at the last finite epoch."""
@@ -336,6 +345,8 @@ def train(config: TrainConfig, progress=None, measure_sharpness: bool = True) ->
         last_good = theta.detach().clone()
         if target and metrics[0] <= target:
             reached = epoch
+            break
+        if target and stalled([h[0] for h in history], config.updates_per_epoch):
             break
         if progress is not None:
             done = epoch / config.epochs

@@ -115,7 +115,8 @@ def digits_settings() -> tuple[dict, float]:
                                 key=f"{K}momentum", help=t("generalization.momentum_help"))
         target = links.select(st.select_slider, t("generalization.target"), compare.TARGETS, compare.DEFAULT_TARGET,
                               key=f"{K}target", format_func=lambda v: f"{v:g}",
-                              help=t("generalization.target_help", n=D.N_TRAIN, most=f"{D.MAX_TARGET_UPDATES:,}"))
+                              help=t("generalization.target_help", n=D.N_TRAIN, most=f"{D.MAX_TARGET_UPDATES:,}",
+                                     stall=D.STALL_UPDATES, epochs=D.STALL_EPOCHS))
         hidden = links.select(st.select_slider, t("generalization.hidden"), HIDDEN_OPTIONS, DEFAULT.hidden,
                               key=f"{K}hidden", help=t("generalization.hidden_help"))
         seed = links.number(t("generalization.seed"), 0, 9999, DEFAULT.seed, key=f"{K}seed", step=1,

@@ -164,6 +164,19 @@ def test_a_run_to_a_target_loss_stops_at_the_first_epoch_that_reaches_it():
     assert not capped.reached and capped.updates == 3 * 12  # the cap: the target was not reached
 
 
+def test_a_run_to_a_target_that_stops_improving_stops_early():
+    assert not D.stalled([2.3, 2.0, 1.9], updates_per_epoch=1)
+    assert D.stalled([2.3] + [2.0] + [2.1] * D.STALL_UPDATES, updates_per_epoch=1)  # full batch: 500 updates
+    assert not D.stalled([2.3] + [2.0] + [2.1] * (D.STALL_UPDATES - 1), updates_per_epoch=1)
+    assert D.stalled([2.3, 2.0] + [2.1] * D.STALL_EPOCHS, updates_per_epoch=180)  # B = 8: 5 epochs
+    # a network whose units died (η far too large for the full batch): stops long before its cap
+    run = D.train(D.TrainConfig(batch_size=D.N_TRAIN, lr=50.0, epochs=D.MAX_TARGET_UPDATES, hidden=8,
+                                target_loss=0.5), measure_sharpness=False)
+    assert not run.reached and not run.diverged
+    assert run.updates == len(run.train_loss) - 1 < D.MAX_TARGET_UPDATES
+    assert D.stalled(run.train_loss, 1) and not D.stalled(run.train_loss[:-1], 1)
+
+
 def test_a_study_to_a_target_caps_every_batch_size_at_the_same_updates():
     study = D.StudyConfig(batch_sizes=(8, 128, D.N_TRAIN), target_loss=0.05, epochs=30)
     assert [c.epochs * c.updates_per_epoch <= D.MAX_TARGET_UPDATES for c in study.runs()] == [True] * 3
