@@ -102,7 +102,7 @@ def _float(field: str, value) -> float:
 class SweepConfig:
     """One sweep; validated and normalized on construction (ValueError naming field, value, range)."""
     surface: str = "bowl"
-    surface_params: tuple = ()  # ((name, value), ...) for surfaces.get (the bowl's kappa, angle)
+    surface_params: tuple = ()  # ((name, value), ...) for surfaces.get (the bowl's kappa, angle, walls)
     optimizers: tuple = ("gd", "adagrad")  # 1–3 distinct names; torch.optim's default hyperparameters
     lr_min: float = 1e-8
     lr_max: float = 1.0
@@ -114,7 +114,8 @@ class SweepConfig:
     def __post_init__(self):
         if self.surface not in surfaces.names():
             raise ValueError(f"surface = {self.surface!r} is not a surface; allowed: {', '.join(surfaces.names())}")
-        params = tuple(sorted((str(k), float(v)) for k, v in dict(self.surface_params).items()))
+        params = tuple(sorted((str(k), v if isinstance(v, str) else float(v))
+                              for k, v in dict(self.surface_params).items()))
         object.__setattr__(self, "surface_params", params)
         surf = self.build_surface()  # the surface checks its own parameters (e.g. kappa)
 

@@ -316,3 +316,13 @@ def test_the_update_rule_shows_the_swept_range_without_the_english_note():
     full = update_rule(optimizers.get("adam", lr=config.rates()))
     note = r"& \text{(a \ldots\ b): swept over the runs; first and last values shown}"
     assert rule == full.replace(r" \\" + "\n" + note, "")
+
+
+def test_a_sweep_runs_on_the_bowl_with_quadratic_walls():
+    """The bowl's wall shape is a text setting; the sweep keeps it as it is and sweeps that surface."""
+    config = SweepConfig("bowl", (("walls", "quadratic"), ("kappa", 1e4)), ("gd",), 1e-5, 1e-3, 3, 1_000)
+    assert config.surface_params == (("kappa", 1e4), ("walls", "quadratic"))
+    gd = run_sweep(config).of("gd")
+    # quadratic walls of curvature b = 5,500: GD diverges above η = 2/b ≈ 3.6e-4, and only there
+    assert list(gd.rates > 2 / surfaces.catalog.BOWL_FLOOR) == [False, False, True]
+    assert list(gd.diverged_at >= 0) == [False, False, True]
