@@ -1,6 +1,7 @@
 """The Playground's model: a view is a surface, a start, a number of steps and up to four runs."""
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,7 +66,10 @@ DEFAULT_RUNS = (
 )
 EXTRA_DEFAULTS = ("momentum", "adam")  # runs 3 and 4 when added
 KAPPA_OPTIONS = C.log_options(1, 9, (1, 1.6, 2.5, 4, 6.3))
-DEFAULT_KAPPA = C.nearest_option(KAPPA_OPTIONS, 1.6e5)
+_BOWL = inspect.signature(surfaces.catalog.bowl).parameters
+DEFAULT_KAPPA = C.nearest_option(KAPPA_OPTIONS, _BOWL["kappa"].default)
+DEFAULT_WALLS = _BOWL["walls"].default
+WALLS = surfaces.catalog.BOWL_WALLS
 DEFAULT_STEPS = 10_000
 
 
@@ -88,6 +92,11 @@ def hyper_defaults(i: int, optimizer: str) -> dict:
     return out
 
 
+def bowl_params(kappa: float, angle: float, walls: str) -> tuple:
+    """The bowl's factory arguments as a View holds them (sorted by name)."""
+    return (("angle", float(angle)), ("kappa", float(kappa)), ("walls", str(walls)))
+
+
 def _schedule_value(raw: str, default):
     if isinstance(default, tuple):
         return tuple(int(v) for v in raw.replace(" ", "").split(",") if v)
@@ -101,7 +110,8 @@ def view_from_link(params: dict) -> View:
     p = dict(params)
     surface, surface_params = surface_choice.from_link(p, "", "bowl")
     if surface == "bowl":
-        surface_params = (("angle", float(p.get("bowl_angle", 0))), ("kappa", float(p.get("bowl_kappa", DEFAULT_KAPPA))))
+        surface_params = bowl_params(float(p.get("bowl_kappa", DEFAULT_KAPPA)), float(p.get("bowl_angle", 0)),
+                                     p.get("bowl_walls", DEFAULT_WALLS))
     surf = surfaces.get(surface, **dict(surface_params))
     start = (float(p.get(f"start_x_{surf.name}", surf.start[0])), float(p.get(f"start_y_{surf.name}", surf.start[1])))
     variant = p.get("variant", "torch")

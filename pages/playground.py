@@ -12,8 +12,8 @@ from figures.map import path_map
 from figures.schedule_plot import schedule_figure
 from figures.surface3d import surface_3d
 from lab import controls as C
-from lab.playground import (DEFAULT_KAPPA, DEFAULT_STEPS, KAPPA_OPTIONS, MAP_OPTIONS, MAX_RUNS, RunSpec, View,
-                            base_run, hyper_defaults, run_view, verdict)
+from lab.playground import (DEFAULT_KAPPA, DEFAULT_STEPS, DEFAULT_WALLS, KAPPA_OPTIONS, MAP_OPTIONS, MAX_RUNS, WALLS,
+                            RunSpec, View, base_run, bowl_params, hyper_defaults, run_view, verdict)
 from optimizers.latex import update_rule
 from ui import links
 from ui.controls import hyper_widget
@@ -71,7 +71,9 @@ def surface_controls():
                              DEFAULT_KAPPA, key="bowl_kappa",
                              format_func=lambda v: f"{v:.3g}", help=t("playground.kappa_help"))
         angle = links.slider(t("playground.angle"), -90, 90, 0, 5, key="bowl_angle", help=t("playground.angle_help"))
-        params = (("angle", float(angle)), ("kappa", float(kappa)))
+        walls = links.select(st.radio, t("playground.walls"), WALLS, DEFAULT_WALLS, key="bowl_walls", horizontal=True,
+                             format_func=lambda w: t(f"playground.walls_{w}"), help=t("playground.walls_help"))
+        params = bowl_params(kappa, angle, walls)
     return name, params
 
 
