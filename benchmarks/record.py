@@ -1,4 +1,4 @@
-"""The performance record: engine throughput, the Playground's rerun, start-up, and a class on one machine.
+"""The performance record: engine throughput, the Playground's rerun, start-up, a class, a class room.
 
     python benchmarks/record.py                       # about 12 minutes on 2 cores
     python benchmarks/record.py --quick               # about 3 minutes: fewer repeats, shorter load tests
@@ -9,8 +9,9 @@ Prints Markdown: the machine, engine throughput (benchmarks/engine.py's
 measurements), the Playground's server-side rerun and figure sizes
 (benchmarks/playground.py), start-up times, and load tests
 (serving/loadtest.py) with N sessions each moving Run 1's learning rate every
-5 s, on one app process and on two behind nginx (``scripts/serve``). Every
-load test starts fresh processes. Medians throughout: these machines are
+5 s, on one app process and on two behind nginx (``scripts/serve``), and a
+class room of 60 students (benchmarks/class_room.py). Every load test starts
+fresh processes. Medians throughout: these machines are
 shared and noisy, so compare a change against a record taken the same way.
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import class_room as room_bench  # noqa: E402  (benchmarks/class_room.py)
 import engine as engine_bench  # noqa: E402  (benchmarks/engine.py)
 import optimizers  # noqa: E402
 import playground as playground_bench  # noqa: E402  (benchmarks/playground.py)
@@ -116,6 +118,14 @@ def load_rows(processes: int, sessions, duration: float, interval: float, shared
     return rows
 
 
+ROOM_TEXT = ("`python benchmarks/class_room.py` on the `scripts/serve --processes 2` set-up: the instructor on one "
+             "process, every student on the other. A push: the instructor moves Run 1's learning rate and sends the "
+             "view; it has reached a student when a run of the student's page has finished with that rate in its "
+             "address (latency from the instructor's click). The board: every student submits within 10 s; the lag "
+             "runs from the last accepted submission to the first board run whose table holds them all. A poll: the "
+             "students' process CPU over 15 s of polling only, per poll.")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats, 20 s load tests, N = 1, 10, 30")
@@ -154,6 +164,13 @@ def main() -> int:
             LOAD_HEADER]
     print("\n" + "\n".join(out[-3:]), flush=True)
     out += load_rows(1, [max(sessions)], duration, interval, shared=True)
+    out += ["", "## A class room", "", ROOM_TEXT, ""]
+    if nginx_binary():
+        room = dict(pushes=1, idle=1.0, submit_window=2.0) if args.smoke else {}
+        out.append(room_bench.record(students=max(sessions), **room)[0])
+    else:
+        out.append("nginx not installed: not measured")
+    print("\n".join(out[-5:]), flush=True)
     if args.write:
         Path(args.write).write_text("\n".join(out) + "\n")
         print(f"\nwritten to {args.write}")

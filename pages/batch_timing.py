@@ -18,7 +18,7 @@ import streamlit as st
 
 from batchlab import timing, timing_csv, timing_worker
 from batchlab.models import MODELS
-from figures.batch_timing import format_seconds, table, timing_figure
+from figures.batch_timing import format_seconds, group, ratio_text, table, timing_figure
 from lab.untrusted import quote
 from ui import links
 from ui.i18n import lang, t
@@ -210,6 +210,17 @@ def uploaded_rows(upload) -> list:
     return []
 
 
+def ratio_lines(sources) -> list[str]:
+    """One line per series with two measured batch sizes; a name from an uploaded file is quoted."""
+    lines = []
+    for series in group(sources):
+        name = quote(series.name(lang())) if series.source == "uploaded" else None
+        text = ratio_text(series, lang(), name)
+        if text:
+            lines.append(text)
+    return lines
+
+
 # ----------------------------------------------------------------- page
 st.title(t("batch_timing.title"))
 st.markdown(t("batch_timing.intro"))
@@ -263,6 +274,9 @@ with chart_area:
         st.plotly_chart(timing_figure(sources, planned=config.batches if config else (), lang=lang()),
                         key="bt_chart", config=CHART)
         st.caption(t("batch_timing.figure_caption"))
+        ratios = ratio_lines(sources)
+        if ratios:  # each device's two curves in two numbers: the lecture's comparison, measured
+            st.markdown("\n".join(f"- {text}" for text in ratios))
     if live:
         measured = [f"{r.batch:,}" for r in live if r.epoch_measured_s is not None]
         budget = f"{config.epoch_budget_s:g}"  # live rows exist only for a valid configuration

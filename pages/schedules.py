@@ -97,15 +97,15 @@ st.header(t("schedules.warmup_title"))
 st.markdown(t("schedules.warmup_text"))
 
 st.header(t("schedules.demos_title"))
-columns = {k: t(f"schedules.column.{k}") for k in ("run", "final_loss", "outcome", "end")}
+columns = {k: t(f"schedules.column.{k}") for k in ("run", "bursts", "final_loss", "outcome", "end")}
 for chosen in DEMOS:
     figure, rows = demo(chosen.key, lang())
     st.subheader(chosen.title(lang()))
     st.markdown(look_text(chosen, rows, lang()))
     st.plotly_chart(figure, config=CHART, key=f"demo_{chosen.key}")
     st.dataframe([{
-        columns["run"]: row["label"], columns["final_loss"]: f"{row['final_loss']:.4g}",
-        columns["outcome"]: row["outcome"],
+        columns["run"]: row["label"], **({columns["bursts"]: len(row["bursts"])} if chosen.counts_bursts else {}),
+        columns["final_loss"]: f"{row['final_loss']:.4g}", columns["outcome"]: row["outcome"],
         columns["end"]: f"({row['end'][0]:.4g}, {row['end'][1]:.4g})"} for row in rows], hide_index=True)
     finals = t("schedules.vs").join(f"{row['final_loss']:.3g}" for row in rows)
     st.caption(t("schedules.demo_caption", steps=f"{chosen.steps:,}", x=f"{chosen.start[0]:g}",

@@ -336,3 +336,8 @@ def test_pick_summary_words_follow_the_language():
     (run,) = pick_runs([wild], res.start(i, j))
     assert pick_summary(res.surface, run, "zh-TW")["steps_text"] == f"在第 {run.diverged_at:,} 步發散"
     assert pick_summary(res.surface, run)["steps_text"] == f"diverged at step {run.diverged_at:,}"
+
+
+def test_basins_run_on_the_bowl_with_quadratic_walls():
+    r = run_basins(config("bowl", "adagrad", lr=0.1, n=4, steps=200, surface_params=(("walls", "quadratic"),)))
+    assert r.codes.size == 16 and dict(r.config.surface_params)["walls"] == "quadratic"

@@ -88,3 +88,21 @@ def test_the_view_a_link_opens_is_the_view_the_page_draws():
     for got, want in zip(drawn["data"], expected["data"]):
         if "x" in want:
             assert np.array_equal(decode(got["x"]), decode(want["x"])), want.get("name")
+
+
+def test_a_bowl_link_with_quadratic_walls_draws_what_the_tour_previews():
+    """The bowl's wall shape is a linked setting; the tour's scenes open it, and the page draws that surface."""
+    from lab.playground import run_view, view_from_link
+
+    link = {"steps": "1000", "n_runs": "1", "bowl_walls": "quadratic", "start_y_bowl": "0.4",
+            "run0_optimizer": "adagrad", "variant": "lecture"}
+    at = ok(session(link))
+    assert at.radio(key="bowl_walls").value == "quadratic" and not at.warning
+    view = view_from_link(link)
+    assert dict(view.surface_params)["walls"] == "quadratic"
+    (run,) = run_view(view)
+    drawn = [t for t in chart(at, "map")["data"] if t.get("mode") == "lines"][0]
+    np.testing.assert_allclose(decode(drawn["y"])[-1], run.path[-1, 1], rtol=0, atol=5e-7)
+    bad = ok(session({"bowl_walls": "round"}))
+    assert "bowl_walls='round'" in " ".join(w.value for w in bad.warning)
+    assert bad.radio(key="bowl_walls").value == "straight"

@@ -15,12 +15,13 @@ import streamlit as st
 
 import i18n
 from lab import links as L
+from lab.room import ROOM_KEY
 from lab.untrusted import quote
 from ui.i18n import KEY as LANG_KEY
 from ui.i18n import t, unknown_language
 
-STATE = "_links"  # per session: {"page", "pending", "notes", "fields"}
-KEEP = (LANG_KEY,)  # parameters owned elsewhere (the language picker)
+STATE = "_links"  # per session: {"page", "pending", "notes", "fields", "labels"}
+KEEP = (LANG_KEY, ROOM_KEY)  # parameters owned elsewhere (the language picker, the class room)
 
 
 def begin(page: str) -> None:
@@ -33,13 +34,28 @@ def begin(page: str) -> None:
         if unknown_language() is not None:  # read now: the language picker drops it from the URL
             state["notes"].append(t("links.bad", key=quote(LANG_KEY), raw=quote(unknown_language()),
                                     allowed=t("links.choices", choices=", ".join(i18n.LANGUAGES))))
-    state["fields"] = {}
+    state["fields"], state["labels"] = {}, {}
     st.session_state[STATE + "_note_box"] = st.empty()
 
 
-def _register(field: L.Field) -> None:
+def forget() -> None:
+    """Drop this page's linked values, so that the next run takes every value from the link (or its default)
+    as a page opened anew does."""
+    state = st.session_state.pop(STATE, None)
+    for key in (state or {}).get("fields", {}):
+        st.session_state.pop(key, None)
+
+
+def fields() -> tuple[dict, dict]:
+    """``({key: Field}, {key: label})`` of the widgets this run of the page has drawn so far."""
+    state = st.session_state.get(STATE) or {}
+    return dict(state.get("fields", {})), dict(state.get("labels", {}))
+
+
+def _register(field: L.Field, label: str = "") -> None:
     state = st.session_state[STATE]
     state["fields"][field.key] = field
+    state["labels"][field.key] = label or field.key
     raw = state["pending"].pop(field.key, None)
     if raw is not None:
         try:
@@ -54,34 +70,35 @@ def _register(field: L.Field) -> None:
 def select(widget, label: str, options, default, key: str, **kwargs):
     """A choice among ``options`` (st.selectbox, st.radio, st.select_slider, st.segmented_control)."""
     options = list(options)
-    _register(L.choice_field(key, options, default, kwargs.get("format_func")))
+    _register(L.choice_field(key, options, default, kwargs.get("format_func")), label)
     return widget(label, options, key=key, **kwargs)
 
 
 def slider(label: str, lo, hi, default, step, key: str, **kwargs):
-    _register(L.number_field(key, lo, hi, default))
+    _register(L.number_field(key, lo, hi, default), label)
     return st.slider(label, lo, hi, step=step, key=key, **kwargs)
 
 
 def number(label: str, lo, hi, default, key: str, **kwargs):
-    _register(L.number_field(key, lo, hi, default))
+    _register(L.number_field(key, lo, hi, default), label)
     return st.number_input(label, lo, hi, key=key, **kwargs)
 
 
 def switch(widget, label: str, default: bool, key: str, **kwargs):
     """An on/off widget (st.toggle or st.checkbox)."""
-    _register(L.bool_field(key, default))
+    _register(L.bool_field(key, default), label)
     return widget(label, key=key, **kwargs)
 
 
-def text(label: str, default: str, key: str, **kwargs):
-    _register(L.text_field(key, default))
+def text(label: str, default: str, key: str, max_length: int = 200, **kwargs):
+    """A line of text; a link's value longer than ``max_length`` is not taken (and named in the note)."""
+    _register(L.text_field(key, default, max_length), label)
     return st.text_input(label, key=key, **kwargs)
 
 
 def multiselect(label: str, options, default, key: str, **kwargs):
     options = list(options)
-    _register(L.many_field(key, options, default, kwargs.get("format_func")))
+    _register(L.many_field(key, options, default, kwargs.get("format_func")), label)
     return st.multiselect(label, options, key=key, **kwargs)
 
 
