@@ -3,6 +3,7 @@
     python benchmarks/class_room.py                     # 60 students, about 2 minutes on 2 cores
     python benchmarks/class_room.py --students 10 --pushes 1 --idle 5
     python benchmarks/class_room.py --redis              # the same on a fresh local redis-server
+    python benchmarks/class_room.py --smoke              # 2 students, 1 push: checks that it runs (the tests do)
     python benchmarks/class_room.py --store redis://127.0.0.1:6379/0
 
 Starts what ``scripts/serve --processes 2`` starts (two app processes behind
@@ -46,7 +47,11 @@ def parse_args():
                     help="the page whose views the instructor sends (default: the Playground)")
     ap.add_argument("--store", default=None, help="DESCENT_LAB_STORE for the app processes (default: fresh SQLite)")
     ap.add_argument("--redis", action="store_true", help="start a fresh Debian redis-server on a free port and use it")
-    return ap.parse_args()
+    ap.add_argument("--smoke", action="store_true", help="2 students, 1 push, short waits (checks that it runs)")
+    args = ap.parse_args()
+    if args.smoke:
+        args.students, args.pushes, args.idle, args.submit_window = 2, 1, 1.0, 2.0
+    return args
 
 
 def report(plan: RoomPlan, r, before: str, after: str, store: str) -> str:

@@ -16,8 +16,9 @@ ROW = re.compile(r"^\| .+ \|$", re.M)  # a Markdown table row
 
 
 def smoke(script: str) -> str:
-    done = subprocess.run([sys.executable, f"benchmarks/{script}", "--smoke"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
+    module = "benchmarks." + script.removesuffix(".py")  # as a module: some import benchmarks.* themselves
+    done = subprocess.run([sys.executable, "-m", module, "--smoke"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -71,3 +72,33 @@ def test_performance_record_prints_every_section_and_a_load_row_per_set_up():
     load = [row for row in rows if re.match(r"^\| [12] \| ", row)]
     assert [row.split("|")[1:3] for row in load][:1] == [[" 1 ", " 1 "]]  # one process, one student
     assert len(load) == 3  # one process; two behind nginx (or a row saying nginx is missing); shared views
+    assert "## A class room" in out
+
+
+@pytest.mark.slow
+def test_formula_benchmark_prints_each_spelled_surface_readiness_and_refusals():
+    from tests.test_formula_surface import SPELLED
+
+    lines = smoke("formula.py").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["surface", "optimizer"])
+    rows = [line.split()[:2] for line in lines[header + 1:header + 1 + 2 * len(SPELLED)]]
+    assert rows == [[name, opt] for name in SPELLED for opt in ("gd", "adam")]
+    assert any(line.strip().startswith("a fresh process (imports sympy too)") for line in lines)
+    assert any(line.endswith("hostile inputs refused:") for line in lines)
+
+
+@pytest.mark.slow
+def test_formula_options_benchmark_prints_a_row_per_spelled_surface():
+    from tests.test_formula_surface import SPELLED
+
+    lines = smoke("formula_options.py").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["surface", "built-in"])
+    assert [line.split()[0] for line in lines[header + 1:header + 1 + len(SPELLED)]] == list(SPELLED)
+
+
+@pytest.mark.slow
+@pytest.mark.nginx
+def test_class_room_benchmark_prints_its_measurements_against_the_targets():
+    rows = ROW.findall(smoke("class_room.py"))
+    assert rows[0] == "| measurement | target | measured |"
+    assert [row.split("|")[1].strip().split()[0] for row in rows[1:]] == ["a", "2", "a", "a", "errors"]
