@@ -3,6 +3,7 @@
     python benchmarks/engine.py            # about a minute on 2 cores
     python benchmarks/engine.py --quick    # fewer repeats
     python benchmarks/engine.py --blocks   # also the Adam sweep at several block sizes
+    python benchmarks/engine.py --smoke    # one repeat of tiny runs: checks that it runs (the tests do)
 
 Prints the machine's load (``uptime``: these machines are shared, so numbers taken
 while others work are pessimistic), medians over repeats, and ratios to
@@ -70,18 +71,29 @@ def start_up_seconds(cold: bool) -> float:
     return float(out.stdout.strip())
 
 
+# How much work each row does: the full record, and a smoke run whose numbers mean nothing.
+FULL = dict(repeats=7, torch_steps=2_000, numpy_steps=20_000, steps=100_000, rates=64, grid=200, grid_steps=2_000)
+SMOKE = dict(repeats=1, torch_steps=20, numpy_steps=200, steps=1_000, rates=4, grid=10, grid_steps=100)
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
     ap.add_argument("--blocks", action="store_true", help="the Adam sweep at several block sizes, one thread")
+    ap.add_argument("--smoke", action="store_true", help="one repeat of tiny runs (checks that the script runs)")
     args = ap.parse_args()
-    reps = 3 if args.quick else 7
+    size = SMOKE if args.smoke else {**FULL, "repeats": 3} if args.quick else FULL
+    reps, steps, n_rates, n, grid_steps = (size[k] for k in ("repeats", "steps", "rates", "grid", "grid_steps"))
     bowl = surfaces.get("bowl")
     valley = surfaces.get("bumpy_valley")
-    lrs = np.logspace(-8, 0, 64)
-    xs, ys = np.linspace(*valley.bounds[0], 200), np.linspace(*valley.bounds[1], 200)
+    lrs = np.logspace(-8, 0, n_rates)
+    xs, ys = np.linspace(*valley.bounds[0], n), np.linspace(*valley.bounds[1], n)
     grid = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
-    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    load = uptime()
     for name in ("gd", "adam", "momentum"):  # compile or load every kernel used below before timing
         optimizers.simulate(bowl, name, steps=2, record=())
         optimizers.simulate(valley, name, steps=2, record=())
@@ -97,33 +109,37 @@ def main():
     print(f"machine: {os.cpu_count()} cores, numpy {np.__version__}")
     print(f"uptime before: {load}")
     print("measuring …")
-    bench("torch.optim Adam, 1 run × 2,000 steps", 2_000, lambda: torch_adam(bowl, 2_000), repeats=3)
-    bench("NumPy loop Adam, 1 run × 20,000 steps", 20_000, lambda: numpy_adam(bowl, 20_000), repeats=3)
-    bench("engine Adam sweep, 64 rates × 100,000 steps, final only", 6_400_000,
-          lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=100_000, record=()))
-    bench("engine GD sweep, 64 rates × 100,000 steps, final only", 6_400_000,
-          lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=100_000, record=()))
-    bench("engine momentum on the bumpy valley, 200×200 starts × 2,000 steps, final only", 80_000_000,
-          lambda: optimizers.simulate(valley, optimizers.get("momentum", lr=1e-2), grid, steps=2_000, record=()),
-          repeats=3)
-    bench("engine GD, 1 run × 100,000 steps, final only", 100_000,
-          lambda: optimizers.simulate(bowl, "gd", steps=100_000, record=()))
-    bench("engine Adam, 1 run × 100,000 steps, final only", 100_000,
-          lambda: optimizers.simulate(bowl, "adam", steps=100_000, record=()))
-    bench("engine Adam, 1 run × 100,000 steps, path only", 100_000,
-          lambda: optimizers.simulate(bowl, "adam", steps=100_000, record=("path",)))
-    bench("engine Adam, 1 run × 100,000 steps, full record", 100_000,
-          lambda: optimizers.simulate(bowl, "adam", steps=100_000))
-    bench("engine GD sweep, 64 rates × 100,000 steps, path every 100th", 6_400_000,
-          lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=100_000, record=("path",), every=100))
+    few = min(reps, 3)
+    bench(f"torch.optim Adam, 1 run × {size['torch_steps']:,} steps", size["torch_steps"],
+          lambda: torch_adam(bowl, size["torch_steps"]), repeats=few)
+    bench(f"NumPy loop Adam, 1 run × {size['numpy_steps']:,} steps", size["numpy_steps"],
+          lambda: numpy_adam(bowl, size["numpy_steps"]), repeats=few)
+    bench(f"engine Adam sweep, {n_rates} rates × {steps:,} steps, final only", n_rates * steps,
+          lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=steps, record=()))
+    bench(f"engine GD sweep, {n_rates} rates × {steps:,} steps, final only", n_rates * steps,
+          lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=steps, record=()))
+    bench(f"engine momentum on the bumpy valley, {n}×{n} starts × {grid_steps:,} steps, final only",
+          n * n * grid_steps,
+          lambda: optimizers.simulate(valley, optimizers.get("momentum", lr=1e-2), grid, steps=grid_steps, record=()),
+          repeats=few)
+    bench(f"engine GD, 1 run × {steps:,} steps, final only", steps,
+          lambda: optimizers.simulate(bowl, "gd", steps=steps, record=()))
+    bench(f"engine Adam, 1 run × {steps:,} steps, final only", steps,
+          lambda: optimizers.simulate(bowl, "adam", steps=steps, record=()))
+    bench(f"engine Adam, 1 run × {steps:,} steps, path only", steps,
+          lambda: optimizers.simulate(bowl, "adam", steps=steps, record=("path",)))
+    bench(f"engine Adam, 1 run × {steps:,} steps, full record", steps,
+          lambda: optimizers.simulate(bowl, "adam", steps=steps))
+    bench(f"engine GD sweep, {n_rates} rates × {steps:,} steps, path every 100th", n_rates * steps,
+          lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=steps, record=("path",), every=100))
     for name in surfaces.names():
         surf = surfaces.get(name)
-        bench(f"engine Adam on {name}, 64 rates × 10,000 steps, final only", 640_000,
-              lambda: optimizers.simulate(surf, optimizers.get("adam", lr=lrs), steps=10_000, record=()))
+        bench(f"engine Adam on {name}, {n_rates} rates × {steps // 10:,} steps, final only", n_rates * steps // 10,
+              lambda: optimizers.simulate(surf, optimizers.get("adam", lr=lrs), steps=steps // 10, record=()))
     if args.blocks:
         for block in (1, 4, 8, 16, 32, 64):
-            bench(f"engine Adam sweep, 64 × 100,000, block {block}, one thread", 6_400_000,
-                  lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=100_000, record=(),
+            bench(f"engine Adam sweep, {n_rates} × {steps:,}, block {block}, one thread", n_rates * steps,
+                  lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=steps, record=(),
                                               block=block, threads=1))
 
     torch_rate = rows[0][1] / rows[0][2]
@@ -134,9 +150,11 @@ def main():
         rate = work / med
         print(f"| {label:<80} | {med * 1e3:>7,.1f} ms | {rate:>13,.0f} | {rate / torch_rate:>13,.0f} |")
     print()
+    print(f"uptime after: {uptime()}")
+    if args.smoke:  # a cold start compiles for seconds: not part of a smoke run
+        return
     print(f"start-up, import + first run: warm cache {start_up_seconds(False):.2f} s, "
           f"cold cache (compiling) {start_up_seconds(True):.2f} s")
-    print(f"uptime after: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
 
 
 if __name__ == "__main__":

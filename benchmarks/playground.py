@@ -1,6 +1,7 @@
 """The Playground's server-side rerun: simulate + build figures + serialize, and the figure sizes.
 
     python benchmarks/playground.py [--quick]
+    python benchmarks/playground.py --smoke    # one repeat of the default view: checks that it runs (the tests do)
 
 A slider move that misses the cache costs exactly this (a hit costs only the
 serialization). Medians over repeats; the peer is the same map drawn with
@@ -62,11 +63,14 @@ def rerun(view, map_points=2000):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    reps = 3 if ap.parse_args().quick else 7
+    ap.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
+    ap.add_argument("--smoke", action="store_true", help="one repeat of the default view (checks that it runs)")
+    args = ap.parse_args()
+    reps = 1 if args.smoke else 3 if args.quick else 7
+    views = dict(list(VIEWS.items())[:1]) if args.smoke else VIEWS
     optimizers.warm_up()
     rerun(VIEWS[next(iter(VIEWS))])  # first-call costs (imports, lru caches of the surface raster)
-    for label, view in VIEWS.items():
+    for label, view in views.items():
         samples = [rerun(view) for _ in range(reps)]
         parts = {k: np.median([s[0][k] for s in samples]) for k in samples[0][0]}
         total = np.median([sum(s[0].values()) for s in samples])

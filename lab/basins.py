@@ -75,10 +75,11 @@ class BasinConfig:
     n: int = 100
     steps: int = 2_000
     by: str = "end"
-    surface_params: tuple = ()  # ((name, value), ...) for the surface's factory (the bowl's kappa, angle)
+    surface_params: tuple = ()  # ((name, value), ...) for the surface's factory (the bowl's kappa, angle, walls)
 
     def __post_init__(self):
-        choice("basins", "surface", self.surface, surfaces.names())
+        choice("basins", "surface", self.surface, surfaces.choices())
+        object.__setattr__(self, "surface_params", surfaces.settings(self.surface, self.surface_params))
         choice("basins", "optimizer", self.optimizer, optimizers.names())
         choice("basins", "variant", self.variant, VARIANTS)
         choice("basins", "by", self.by, BY)

@@ -12,6 +12,8 @@ import optimizers
 from optimizers import catalog
 from optimizers.rules import Hyper, log_options
 
+from .untrusted import quote
+
 LR_OPTIONS = catalog.LR_OPTIONS
 STEP_OPTIONS = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 
@@ -21,7 +23,7 @@ PRIMARY = tuple(k for k, h in CONTROLS.items() if h.primary)  # shown at once; t
 LECTURE_OPTIMIZERS = catalog.lecture_optimizers()  # those whose lecture variant differs from torch's
 
 __all__ = ["CONTROLS", "PRIMARY", "LR_OPTIONS", "STEP_OPTIONS", "LECTURE_OPTIMIZERS", "Control", "log_options",
-           "hyperparameters", "to_torch_names", "nearest_option", "schedule_defaults"]
+           "hyperparameters", "to_torch_names", "nearest_option", "schedule_defaults", "parse_steps"]
 
 
 def hyperparameters(optimizer: str) -> dict:
@@ -58,3 +60,13 @@ def nearest_option(options, value) -> float:
 
 def schedule_defaults(kind: str) -> dict:
     return dict(optimizers.schedule(kind).params)
+
+
+def parse_steps(name: str, text: str) -> tuple[int, ...]:
+    """A list of steps as a text box holds it ("300, 600" -> (300, 600)); the schedule checks the numbers.
+
+    Raises ValueError naming ``name``, with the text quoted (lab.untrusted.quote): pages show it as Markdown."""
+    try:
+        return tuple(int(v) for v in str(text).replace(" ", "").split(",") if v)
+    except ValueError:
+        raise ValueError(f"{name} = {quote(text)} is not whole numbers separated by commas, e.g. 300, 600") from None

@@ -82,8 +82,8 @@ class Entry:
 
 ENTRIES: dict[str, Entry] = {e.name: e for e in (
     Entry("gd", "gradient", "unit", 1e-3, "SGD"),
-    Entry("momentum", "heavy_ball", "unit", 1e-3, "SGD"),  # torch's default momentum is 0, ours 0.9
-    Entry("nesterov", "nesterov", "unit", 1e-3, "SGD", (("nesterov", True),)),
+    Entry("momentum", "heavy_ball", "unit", 1e-3, "SGD", (("momentum", 0.9),)),  # torch's default momentum is 0
+    Entry("nesterov", "nesterov", "unit", 1e-3, "SGD", (("momentum", 0.9), ("nesterov", True))),
     Entry("adagrad", "gradient", "root_sum_square", 1e-2, "Adagrad", lr_decay=True),
     Entry("rmsprop", "gradient", "moving_rms", 1e-2, "RMSprop"),
     Entry("adam", "adam_average", "adam_rms", 1e-3, "Adam", weight_decay="either"),

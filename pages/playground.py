@@ -12,14 +12,15 @@ from figures.map import path_map
 from figures.schedule_plot import schedule_figure
 from figures.surface3d import surface_3d
 from lab import controls as C
-from lab.playground import (DEFAULT_KAPPA, DEFAULT_STEPS, KAPPA_OPTIONS, MAP_OPTIONS, MAX_RUNS, RunSpec, View,
-                            base_run, hyper_defaults, run_view, verdict)
+from lab.playground import (DEFAULT_KAPPA, DEFAULT_STEPS, DEFAULT_WALLS, KAPPA_OPTIONS, MAP_OPTIONS, MAX_RUNS, WALLS,
+                            RunSpec, View, base_run, bowl_params, hyper_defaults, run_view, verdict)
 from optimizers.latex import update_rule
 from ui import links
 from ui.controls import hyper_widget
 from ui.exports import export_panel
 from ui.i18n import lang, t
 from ui.page import finish, setup
+from ui.surface_picker import surface_picker
 
 setup("playground")
 
@@ -60,16 +61,19 @@ def diagnostics_figure(key: str, language: str, log_steps: bool, _view: View):
 
 # ----------------------------------------------------------------- widgets -> View
 def surface_controls():
-    names = surfaces.names()
-    name = links.select(st.selectbox, t("playground.surface"), names, "bowl", key="surface",
-                        format_func=lambda n: t(f"surface.{n}.title"), help=t("playground.surface_help"))
-    params = ()
+    """(name, parameters) of the chosen surface, or None when a typed formula was refused."""
+    picked = surface_picker("", "bowl", label=t("playground.surface"), help=t("playground.surface_help"))
+    if picked is None:
+        return None
+    name, params = picked
     if name == "bowl":
         kappa = links.select(st.select_slider, t("playground.kappa"), KAPPA_OPTIONS,
                              DEFAULT_KAPPA, key="bowl_kappa",
                              format_func=lambda v: f"{v:.3g}", help=t("playground.kappa_help"))
         angle = links.slider(t("playground.angle"), -90, 90, 0, 5, key="bowl_angle", help=t("playground.angle_help"))
-        params = (("angle", float(angle)), ("kappa", float(kappa)))
+        walls = links.select(st.radio, t("playground.walls"), WALLS, DEFAULT_WALLS, key="bowl_walls", horizontal=True,
+                             format_func=lambda w: t(f"playground.walls_{w}"), help=t("playground.walls_help"))
+        params = bowl_params(kappa, angle, walls)
     return name, params
 
 
@@ -110,9 +114,9 @@ def schedule_params(i: int, kind: str) -> tuple:
         if isinstance(default, tuple):
             text = links.text(name, ", ".join(map(str, default)), key=wkey, help=t("playground.milestones_help"))
             try:
-                value = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+                value = C.parse_steps(name, text)
             except ValueError:
-                value = text  # the schedule's own check names the field and the allowed values
+                value = text  # RunSpec.build_schedule names the field and shows the text quoted
         elif isinstance(default, int):
             value = int(links.number(name, 0, 10**9, default, key=wkey, step=1, help=t("playground.schedule_param_help")))
         else:
@@ -156,11 +160,11 @@ st.title(t("playground.title"))
 st.markdown(t("playground.intro"), unsafe_allow_html=True)
 
 with st.sidebar:
-    surface_name, surface_params = surface_controls()
-    surface = surfaces.get(surface_name, **dict(surface_params))
+    picked = surface_controls()
+    surface = surfaces.get(picked[0], **dict(picked[1])) if picked else None
     steps = links.select(st.select_slider, t("playground.steps"), C.STEP_OPTIONS, DEFAULT_STEPS, key="steps",
                          format_func=lambda v: f"{v:,}", help=t("playground.steps_help"))
-    start = start_controls(surface)
+    start = start_controls(surface) if surface else None
     n_runs = links.number(t("playground.n_runs"), 1, MAX_RUNS, 2, key="n_runs", help=t("playground.n_runs_help"))
     variant = links.select(st.radio, t("playground.convention"), optimizers.VARIANTS, "torch", key="variant",
                            horizontal=True, format_func=lambda v: t(f"playground.convention_{v}"),
@@ -182,13 +186,13 @@ for i, column in enumerate(st.columns(int(n_runs))):
             continue
         specs.append(spec)
 
-if not specs:
-    st.info(t("playground.fix_settings"))
+if not specs or surface is None:
+    st.info(t("playground.fix_settings") if surface else t("surface_picker.fix"))
     finish()
     st.stop()
 
 language = lang()
-view = View(surface_name, surface_params, start, int(steps), tuple(specs))
+view = View(picked[0], picked[1], start, int(steps), tuple(specs))
 key = repr(view)
 runs = simulate_view(key, language, view)
 

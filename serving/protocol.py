@@ -18,6 +18,15 @@ What a browser does, and so what ``Session`` does:
 4. The browser keeps large elements it received (``metadata.cacheable``) and
    lists their hashes in each request; the server then sends a short
    ``ref_hash`` for an element that did not change.
+5. Fragments: a widget drawn inside a fragment comes in a delta that names
+   the fragment (``delta.fragment_id``), and a click on it asks for a run of
+   that fragment only. A fragment with ``run_every`` announces itself with an
+   ``auto_rerun`` message (its id and interval); the browser then asks for a
+   run of it at that interval (``ClientState.fragment_id``, ``is_auto_rerun``).
+   A button's click is a ``trigger_value`` sent once.
+6. The server may switch the page (``st.switch_page``): a ``navigation``
+   message names the new page's script hash, ``page_info_changed`` its query
+   string; the browser asks for later runs of that page.
 
 Connections go to 127.0.0.1 only: the load test must never reach out.
 """
@@ -40,8 +49,9 @@ SUBPROTOCOLS = ("streamlit", "PLACEHOLDER_AUTH_TOKEN")
 STREAM_PATH = "/_stcore/stream"
 MAX_MESSAGE_BYTES = 256 * 2**20  # Streamlit sends up to 200 MB (server.maxMessageSize); figures exceed 1 MiB
 FINISHED_OK = ForwardMsg.FINISHED_SUCCESSFULLY
+FINISHED_FRAGMENT_OK = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-WIDGET_KINDS = ("slider", "number_input", "selectbox", "radio", "checkbox", "text_input", "multiselect")
+WIDGET_KINDS = ("slider", "number_input", "selectbox", "radio", "checkbox", "text_input", "multiselect", "button")
 
 
 class ProtocolError(RuntimeError):
@@ -55,11 +65,15 @@ class RunResult:
     status: int  # ForwardMsg.ScriptFinishedStatus
     exceptions: list[str] = field(default_factory=list)  # st.exception elements shown (a page that raised)
     alerts: list[str] = field(default_factory=list)  # st.warning / st.error / st.info texts shown
+    errors: list[str] = field(default_factory=list)  # the st.error texts among them
+    successes: list[str] = field(default_factory=list)  # the st.success texts among them
+    tables: list[int] = field(default_factory=list)  # rows of each st.dataframe drawn
+    full_runs: int = 0  # whole-page runs the request led to (0 for a fragment run that stayed one)
     bytes_received: int = 0
 
     @property
     def ok(self) -> bool:
-        return self.status == FINISHED_OK and not self.exceptions
+        return self.status in (FINISHED_OK, FINISHED_FRAGMENT_OK) and not self.exceptions
 
 
 def local_url(url: str) -> str:
@@ -91,6 +105,27 @@ def slider_state(proto, value) -> WidgetState:
             raise ValueError(f"slider {widget_key(proto.id)!r}: {number} is outside {proto.min} to {proto.max}")
         state.double_array_value.data.append(number)
     return state
+
+
+def click_state(proto) -> WidgetState:
+    """The widget state a browser sends once when button ``proto`` is clicked."""
+    state = WidgetState(id=proto.id)
+    state.trigger_value = True
+    return state
+
+
+def text_state(proto, text: str) -> WidgetState:
+    """The widget state of text input ``proto`` holding ``text``."""
+    state = WidgetState(id=proto.id)
+    state.string_value = str(text)
+    return state
+
+
+def table_rows(arrow_data: bytes) -> int:
+    """Rows of the table an st.dataframe element carries (Arrow IPC)."""
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(arrow_data).read_all().num_rows
 
 
 def number_state(proto, value: float) -> WidgetState:
@@ -134,9 +169,12 @@ def browser_value(kind: str, proto) -> WidgetState | None:
     return state
 
 
-def rerun_request(page_name: str, states, cached_hashes=(), query_string: str = "") -> bytes:
-    """The serialized BackMsg that asks for a run of ``page_name`` with the given widget states."""
-    client_state = ClientState(query_string=query_string, page_script_hash="", page_name=page_name)
+def rerun_request(page_name: str, states, cached_hashes=(), query_string: str = "", page_script_hash: str = "",
+                  fragment_id: str = "", auto: bool = False) -> bytes:
+    """The serialized BackMsg that asks for a run of ``page_name`` (or of one fragment on it) with the given
+    widget states."""
+    client_state = ClientState(query_string=query_string, page_script_hash=page_script_hash, page_name=page_name,
+                               fragment_id=fragment_id, is_auto_rerun=auto)
     client_state.widget_states.widgets.extend(states)
     client_state.cached_message_hashes.extend(sorted(cached_hashes))
     return BackMsg(rerun_script=client_state).SerializeToString()
@@ -150,12 +188,18 @@ def parse_cookies(set_cookie_headers) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
-def fetch_page(url: str, timeout: float = 30.0) -> dict[str, str]:
-    """GET ``url`` as a browser opening the link; returns the cookies the response set."""
+def cookie_header(cookies: dict) -> dict:
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else {}
+
+
+def fetch_page(url: str, timeout: float = 30.0, cookies: dict | None = None) -> dict[str, str]:
+    """GET ``url`` as a browser opening the link (sending ``cookies`` it already holds); returns the cookies
+    it holds afterwards."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
-    with opener.open(url, timeout=timeout) as response:
+    request = urllib.request.Request(url, headers=cookie_header(cookies or {}))
+    with opener.open(request, timeout=timeout) as response:
         response.read()
-        return parse_cookies(response.headers.get_all("Set-Cookie") or [])
+        return {**(cookies or {}), **parse_cookies(response.headers.get_all("Set-Cookie") or [])}
 
 
 class Session:
@@ -170,30 +214,44 @@ class Session:
         self._drawn: set[str] = set()  # widget ids drawn in the run being read
         self.cached_hashes: set[str] = set()
         self.query_string = query_string  # as in the address bar
+        self.page_hash = ""  # the page the server switched to (navigation), else "" (page_name decides)
+        self.pages: dict[str, str] = {}  # page script hash -> its URL name
+        self.fragment_of: dict[str, str] = {}  # widget id -> the fragment it was drawn in
+        self.auto_reruns: dict[str, float] = {}  # fragment id -> seconds between its runs (run_every)
+        self._announced: dict[str, float] = {}  # the same, announced by the run being read
 
     @classmethod
-    async def open(cls, url: str, page_name: str = "", timeout: float = 30.0, query_string: str = "") -> "Session":
-        """Open ``url``/``page_name``?``query_string`` as a browser following a link (nothing runs yet)."""
+    async def open(cls, url: str, page_name: str = "", timeout: float = 30.0, query_string: str = "",
+                   cookies: dict | None = None) -> "Session":
+        """Open ``url``/``page_name``?``query_string`` as a browser following a link (nothing runs yet);
+        ``cookies``: what the browser already holds (a load balancer's sticky cookie)."""
         base = local_url(url)
         link = f"{base}/{page_name}" + (f"?{query_string}" if query_string else "")
-        cookies = await asyncio.to_thread(fetch_page, link, timeout)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else None
+        cookies = await asyncio.to_thread(fetch_page, link, timeout, cookies)
+        headers = cookie_header(cookies) or None
         websocket = await connect(
             "ws" + base[len("http"):] + STREAM_PATH, subprotocols=list(SUBPROTOCOLS), origin=base,
             additional_headers=headers, max_size=MAX_MESSAGE_BYTES, compression=None, proxy=None,
             open_timeout=timeout, ping_interval=None)
         return cls(websocket, page_name, cookies, query_string)
 
-    def request(self, changes=()) -> bytes:
-        """The request a browser sends after the user made ``changes`` (WidgetStates): every value it holds."""
+    def request(self, changes=(), fragment_id: str = "", auto: bool = False) -> bytes:
+        """The request a browser sends after the user made ``changes`` (WidgetStates): every value it holds
+        (a click's trigger is sent once, not held)."""
         for state in changes:
             self.values[state.id] = state
-        return rerun_request(self.page_name, self.values.values(), self.cached_hashes, self.query_string)
+        message = rerun_request(self.page_name, self.values.values(), self.cached_hashes, self.query_string,
+                                self.page_hash, fragment_id, auto)
+        for state in changes:
+            if state.WhichOneof("value") == "trigger_value":
+                self.values.pop(state.id, None)
+        return message
 
-    async def run(self, changes=(), timeout: float = 120.0) -> RunResult:
-        """Ask for a run after ``changes`` (WidgetStates) and read until it finishes."""
+    async def run(self, changes=(), timeout: float = 120.0, fragment_id: str = "", auto: bool = False) -> RunResult:
+        """Ask for a run (of fragment ``fragment_id`` only, when given) after ``changes`` (WidgetStates) and read
+        until it finishes, including a whole-page run it leads to (st.rerun, st.switch_page)."""
         started = time.perf_counter()
-        await self.websocket.send(self.request(changes))
+        await self.websocket.send(self.request(changes, fragment_id, auto))
         self._drawn = set()
         result = RunResult(seconds=0.0, status=-1)
         async with asyncio.timeout(timeout):
@@ -203,6 +261,18 @@ class Session:
             self.values = {i: v for i, v in self.values.items() if i in self._drawn}
         result.seconds = time.perf_counter() - started
         return result
+
+    async def click(self, key: str, changes=(), timeout: float = 120.0) -> RunResult:
+        """Click the button with user key ``key`` (with ``changes`` made first): a run of its fragment, if it
+        was drawn in one, else of the page."""
+        button = self.widget(key)
+        return await self.run([*changes, click_state(button)], timeout=timeout,
+                              fragment_id=self.fragment_of.get(button.id, ""))
+
+    @property
+    def page(self) -> str:
+        """The page this session shows: the one the server switched to, else the one it opened."""
+        return self.pages.get(self.page_hash, self.page_name) if self.page_hash else self.page_name
 
     def _read(self, data: bytes, result: RunResult) -> bool:
         """Take in one ForwardMsg; True once it says the run finished."""
@@ -214,10 +284,23 @@ class Session:
             self._read_delta(msg, result)
         elif kind == "page_info_changed":  # the page rewrote its URL; the browser sends it from now on
             self.query_string = msg.page_info_changed.query_string
+        elif kind == "new_session":  # a run starts (of the page, or of a fragment)
+            self._announced = {}
+        elif kind == "navigation":
+            self.pages.update({p.page_script_hash: p.url_pathname for p in msg.navigation.app_pages})
+            if msg.navigation.page_script_hash:
+                self.page_hash = msg.navigation.page_script_hash
+        elif kind == "auto_rerun":
+            self._announced[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
         elif kind == "session_event" and msg.session_event.HasField("script_compilation_exception"):
             result.exceptions.append(msg.session_event.script_compilation_exception.message)
         elif kind == "script_finished":
             result.status = msg.script_finished
+            if msg.script_finished == FINISHED_OK:  # a page run announces every run_every fragment it keeps
+                result.full_runs += 1
+                self.auto_reruns = dict(self._announced)
+            elif msg.script_finished == FINISHED_FRAGMENT_OK:
+                self.auto_reruns.update(self._announced)
             return msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
         return False
 
@@ -233,10 +316,20 @@ class Session:
             result.exceptions.append(f"{element.exception.type}: {element.exception.message}{where}")
         elif kind == "alert":
             result.alerts.append(element.alert.body)
+            if element.alert.format == element.alert.ERROR:
+                result.errors.append(element.alert.body)
+            elif element.alert.format == element.alert.SUCCESS:
+                result.successes.append(element.alert.body)
+        elif kind == "dataframe":
+            result.tables.append(table_rows(element.dataframe.arrow_data.data))
         elif kind in WIDGET_KINDS:
             proto = getattr(element, kind)
             self._drawn.add(proto.id)
-            if proto.set_value or proto.id not in self.values:
+            if msg.delta.fragment_id:
+                self.fragment_of[proto.id] = msg.delta.fragment_id
+            else:
+                self.fragment_of.pop(proto.id, None)
+            if kind != "button" and (proto.set_value or proto.id not in self.values):
                 value = browser_value(kind, proto)
                 if value is not None:
                     self.values[proto.id] = value

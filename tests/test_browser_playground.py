@@ -11,6 +11,13 @@ def path_d(chart, i=0):
     return chart.locator("g.scatterlayer g.trace path.js-line").nth(i).get_attribute("d")
 
 
+def now_marker(chart, run: str = "Run 1") -> str:
+    """Where the map draws ``run``'s moving marker (its SVG transform)."""
+    return chart.evaluate("""(gd, run) => {
+        const i = gd.data.findIndex(t => (t.name || "").startsWith(run) && (t.name || "").endsWith(" · now"));
+        return gd.calcdata[i][0].node3.node().querySelector(".point").getAttribute("transform"); }""", run)
+
+
 def test_playground_main_path(page, app_server):
     from playwright.sync_api import expect
 
@@ -34,17 +41,23 @@ def test_playground_main_path(page, app_server):
     expect(chart.locator("g.scatterlayer g.trace path.js-line").first).not_to_have_attribute("d", before)
     assert page.get_by_test_id("stException").count() == 0
 
-    # play: the moving marker changes place and the surface image stays
+    # play: Run 1's moving marker goes on changing place while it plays, stops on Pause; the surface stays
     chart.scroll_into_view_if_needed()
-    marker = chart.locator("g.scatterlayer g.trace").filter(has=page.locator("path.point")).nth(0)
+    start = now_marker(chart)
     chart.get_by_text("▶ Play").click()
-    page.wait_for_timeout(1500)
+    playing = []
+    for _ in range(6):
+        page.wait_for_timeout(250)
+        playing.append(now_marker(chart))
     expect(chart.locator("g.imagelayer image")).to_have_count(1)
-    slider_label = chart.locator("g.slider-container text.slider-label, g.slider-container .slider-label")
     page.screenshot(path=str(ARTIFACTS / "playground.png"), full_page=False)
-    label_text = slider_label.first.text_content() if slider_label.count() else ""
     chart.get_by_text("❚❚ Pause").click()
-    assert marker.count() >= 1
+    page.wait_for_timeout(300)
+    paused = now_marker(chart)
+    page.wait_for_timeout(500)
+    assert playing[0] != start and len(set(playing)) >= 3, (start, playing)
+    assert now_marker(chart) == paused  # Pause holds it
+    label_text = chart.locator("g.slider-container .slider-label").first.text_content()
     assert label_text.strip() not in ("", "step 0", "0"), label_text
 
     # after playing, a click on the map still sets the start point

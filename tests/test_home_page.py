@@ -2,11 +2,13 @@
 from pathlib import Path
 
 import numpy as np
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import i18n
 import surfaces
-from tests.apptest_helpers import chart_specs, decode, raw_keys
+from figures import surface_map
+from tests.apptest_helpers import chart_specs, decode, link_note, raw_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 60
@@ -51,12 +53,21 @@ def test_home_page_shows_each_surface_and_the_update_rule():
         assert f"${s.latex}$" in text, name
 
 
-def test_home_page_second_run_uses_the_cache():
+def test_home_page_second_run_uses_the_cache(monkeypatch):
+    """Each thumbnail is built once: the second run (and a second visitor) draws the same charts without
+    building any."""
+    built = []
+    real = surface_map.thumbnail
+    monkeypatch.setattr(surface_map, "thumbnail", lambda surface, **kw: built.append(surface.name) or real(surface, **kw))
+    st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=TIMEOUT_S).run()
     first = chart_specs(at)
+    assert sorted(built) == sorted(surfaces.names())
     at.run()
-    assert not at.exception
-    assert chart_specs(at) == first
+    other = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=TIMEOUT_S).run()
+    assert not at.exception and not other.exception
+    assert sorted(built) == sorted(surfaces.names())  # nothing built again
+    assert chart_specs(at) == first and chart_specs(other) == first
 
 
 # ----------------------------------------------------------------- links and languages
@@ -85,7 +96,8 @@ def test_a_bad_link_is_reported():
     at = open_home(present="maybe", surface="bowl", lang="fr")
     assert not at.exception
     (note,) = [w.value for w in at.warning]
-    assert "present='maybe' is not on or off" in note and "surface='bowl' is not a setting of this page" in note
+    assert link_note("present", "maybe") + " is not on or off" in note
+    assert link_note("surface", "bowl") + " is not a setting of this page" in note
     assert at.toggle(key="present").value is False and at.radio(key="lang").value == "en"
     assert len(chart_specs(at)) == len(surfaces.names())
 

@@ -1,58 +1,59 @@
-"""torch.optim fed the engine's gradients: the reference for the engine's update rules.
+"""torch.optim fed given gradients: the reference for the engine's update rules.
 
-``torch_fed`` feeds torch the engine's own recorded gradients, so that the update rules are compared
-alone: the compiled gradient differs from NumPy's by an ulp at some steps (it is checked against NumPy
-in test_surfaces), and on a chaotic path such a difference grows. ``ieee_sqrt`` makes torch's square
-root correctly rounded: torch's CPU float64 ``sqrt`` (MKL's) is one ulp off in about 1 % of calls,
-which is not what the lecture's formula asks; with it, the engine and torch.optim agree to the bit.
+The engine records the gradient it used at every step (``simulate(..., record=("path", "grad"))``) and
+torch is fed exactly those, so both sides apply their rule to the same numbers. (The surfaces' compiled
+gradients differ from NumPy's by an ulp at some points; on a chaotic path that alone would grow into a
+visible gap, so they are checked against NumPy separately.)
+
+torch's CPU float64 ``sqrt`` is not correctly rounded: about one result in eighty is one ulp off IEEE's
+(test_optimizers_torch checks that bound). Inside ``torch_path`` it is replaced by IEEE's square root,
+so that what is compared is the update rules, bit for bit.
 """
 import contextlib
 
 import numpy as np
 import torch
 
-import optimizers
 from optimizers import catalog
 
+# every registered optimizer that torch.optim has: (its class, the settings its catalog entry fixes)
 TORCH = {name: (getattr(torch.optim, e.torch), dict(e.torch_fixed)) for name, e in catalog.ENTRIES.items() if e.torch}
+
+
+def _ieee_sqrt(tensor):
+    return torch.from_numpy(np.sqrt(tensor.detach().numpy()))
+
+
+def _ieee_sqrt_(tensor):
+    return tensor.copy_(_ieee_sqrt(tensor))
 
 
 @contextlib.contextmanager
 def ieee_sqrt():
-    """Within the block, Tensor.sqrt and Tensor.sqrt_ round correctly (NumPy's sqrt, IEEE 754)."""
-    sqrt, sqrt_ = torch.Tensor.sqrt, torch.Tensor.sqrt_
-
-    def correct(self):
-        return torch.from_numpy(np.sqrt(self.detach().numpy()))
-
-    def correct_(self):
-        return self.copy_(correct(self))
-    torch.Tensor.sqrt, torch.Tensor.sqrt_ = correct, correct_
+    """Within the block, ``Tensor.sqrt`` and ``Tensor.sqrt_`` (what torch.optim's single-tensor rules call)
+    round correctly."""
+    saved = torch.Tensor.sqrt, torch.Tensor.sqrt_
+    torch.Tensor.sqrt, torch.Tensor.sqrt_ = _ieee_sqrt, _ieee_sqrt_
     try:
         yield
     finally:
-        torch.Tensor.sqrt, torch.Tensor.sqrt_ = sqrt, sqrt_
+        torch.Tensor.sqrt, torch.Tensor.sqrt_ = saved
 
 
-def _optimizer(name, hyper, start, scheduler):
-    """torch.optim's optimizer with every hyperparameter the engine's ``optimizers.get(name, **hyper)`` has
-    (its defaults are torch's, except the momentum of SGD's two entries: 0.9 here, 0 in torch)."""
+def torch_path(name, hyper, start, grads, scheduler=None):
+    """Path (len(grads) + 1, 2) of torch.optim.<name>(**hyper) from ``start``, fed ``grads[t]`` at step t;
+    ``scheduler(opt)`` optional."""
     cls, fixed = TORCH[name]
-    settings = dict(optimizers.get(name, **hyper).settings)
     p = torch.tensor(np.asarray(start, dtype=np.float64), dtype=torch.float64, requires_grad=True)
-    opt = cls([p], foreach=False, **{**fixed, **settings})
-    return p, opt, (scheduler(opt) if scheduler else None)
-
-
-def torch_fed(name, hyper, start, grads, scheduler=None):
-    """Path (len(grads), 2) of torch.optim.<name>(**hyper) from ``start``, whose update t is fed
-    grads[t] (the gradient the engine recorded at its θ_t); ``scheduler(opt)`` optional."""
-    p, opt, sched = _optimizer(name, hyper, start, scheduler)
+    opt = cls([p], foreach=False, **{**fixed, **hyper})
+    sched = scheduler(opt) if scheduler else None
     out = [p.detach().numpy().copy()]
-    for g in grads[:-1]:
-        p.grad = torch.from_numpy(np.array(g, dtype=np.float64))
-        opt.step()
-        if sched is not None:
-            sched.step()
-        out.append(p.detach().numpy().copy())
+    with ieee_sqrt():
+        for g in np.asarray(grads, dtype=np.float64):
+            opt.zero_grad()
+            p.grad = torch.from_numpy(g.copy())
+            opt.step()
+            if sched is not None:
+                sched.step()
+            out.append(p.detach().numpy().copy())
     return np.array(out)
