@@ -13,23 +13,25 @@ registry: the kernel's dispatch (``optimizers.kernel``), the controls
 (``lab.controls``), the LaTeX (``optimizers.latex``), the catalog keys that
 must exist (``optimizers.catalog.text_keys``).
 
-The compiled step functions (all ``inline="always"``) share one signature per part:
+The compiled step functions (all ``inline="always"``) share one signature per part,
+for one coordinate of one run:
 
-- σ step ``(h, s, c, j, d, n, tb) -> σ``;
-- m step ``(h, s, c, j, d, n, tb, t, η, σ) -> (m, u, η_u, η_shown)``: m is the
+- σ step ``(h, s, d, n, tb) -> (σ, s')``;
+- m step ``(h, s, d, n, tb, η, σ) -> ((m, u, η_u, η_shown), s')``: m is the
   lecture's m_t (recorded), u and η_u what the update uses (Adam: the raw
-  average and η/(1 − β₁ᵗ), in torch's order), η_shown the rate recorded as
+  average and η/(1 − β₁ⁿ), in torch's order), η_shown the rate recorded as
   η/σ (Rprop: its step size);
-- ``apply(hm, sm, tm, hs, ss, ts, c, j, θ, d, n, η, η_u, m, u, σ) -> θ_{t+1}``,
+- ``apply(hm, sm, tm, hs, ss, ts, θ, d, n, η, η_u, m, u, σ) -> (θ_{t+1}, sm', ss')``,
   for the rules whose update is not the default θ + ((−η_u)·u)/σ;
-- ``start(h, s, c, j)`` sets state that does not start at 0.
+- ``start(h) -> s`` gives state that does not start at 0.
 
-where ``h[i, j]`` is hyperparameter i of run j of the block, ``s[k, c, j]``
-state variable k of coordinate c, ``d`` the gradient (noise and L2 weight decay
-included), ``n = t + 1`` (torch's step count, a float) and ``tb[i]`` row i
-of the rule's per-step tables at this step (``tables(values, steps)``, e.g.
-1 − β₁ⁿ, computed once for all runs that share the values). Steps and
-applies are written without branches on data (selects), so a block vectorizes.
+where ``h`` is the tuple of the run's hyperparameters (in ``hyper``'s order),
+``s`` the tuple of the coordinate's state (in ``state``'s order; ``s'`` the new
+one), ``d`` the gradient (noise and L2 weight decay included), ``n = t + 1``
+(torch's step count, a float) and ``tb[i]`` row i of the rule's per-step tables
+at this step (``tables(values, steps)``, e.g. 1 − β₁ⁿ, computed once for all
+runs that share the values). Steps and applies are written without branches on
+data (selects), so that a block of runs vectorizes.
 """
 from __future__ import annotations
 

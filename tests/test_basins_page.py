@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import i18n
 import optimizers
 import surfaces
 from figures.basins import CELLS_NAME
@@ -222,3 +223,18 @@ def test_no_raw_keys_in_english_and_each_panel_shows_its_rule():
     assert r"m^{t} &= g^{t}" in latex[0] and r"\eta^{t} &= \eta = 0.01" in latex[0]
     assert r"m^{t} &= 0.9\, m^{t-1} + g^{t}" in latex[1]
     assert any("Gradient descent" in s for s in shown_strings(at))  # the optimizer's title, not its code name
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-TW"])
+@pytest.mark.parametrize("left,right", [("nadam", "adamax"), ("adadelta", "rprop"), ("lion", "nadam")])
+def test_the_newer_optimizers_draw_their_basins_with_descriptions_and_rules(left, right, lang):
+    at = ok(reopen({"basin_n": "10", "basin_steps": "100", "basin0_optimizer": left, "basin1_optimizer": right},
+                   lang=lang))
+    assert not raw_keys(at, lang)
+    for key, name in (("basin_map0", left), ("basin_map1", right)):
+        expected = run_basins(BasinConfig("bumpy_valley", name, (("lr", 1e-2),), n=10, steps=100)).codes
+        np.testing.assert_array_equal(shown_codes(at, key, np.unique(expected)).reshape(10, 10), expected)
+    latex = [m.value for m in at.latex]
+    assert len(latex) == 2 and all(r"\theta^{t+1}" in body for body in latex)
+    shown = " ".join(shown_strings(at))
+    assert all(i18n.text(f"optimizer.{n}.description", lang) in shown for n in (left, right))

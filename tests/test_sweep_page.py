@@ -2,8 +2,10 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
+import i18n
 import surfaces
 from lab import sweep as S
 from tests.lecture_reference import lecture_adagrad, naive
@@ -208,3 +210,17 @@ def test_no_raw_keys_in_english_and_the_update_rules_are_shown():
     assert r"\eta^{t} &= \eta = (10^{-8} \ldots 1)" in latex[0]
     assert all(r"\text" not in body for body in latex)  # the page words the swept range itself
     assert any("The first of the swept rates" in w.help for w in at.select_slider)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-TW"])
+@pytest.mark.parametrize("names", [("nadam", "adamax", "adadelta"), ("rprop", "lion")])
+def test_the_newer_optimizers_are_swept_with_their_descriptions_and_rules(names, lang):
+    at = ok(reopen({"steps": "300", "n_rates": "5", "optimizers": ",".join(names)}, lang=lang))
+    assert not raw_keys(at, lang)
+    data = curves(sweep_chart(at))
+    assert set(data) == {i18n.text(f"optimizer.{n}.title", lang) for n in names}
+    assert all(len(rates) == 5 for rates, _ in data.values())
+    latex = [m.value for m in at.latex]
+    assert len(latex) == len(names) and all(r"\theta^{t+1}" in body for body in latex)
+    shown = " ".join(shown_strings(at))
+    assert all(i18n.text(f"optimizer.{n}.description", lang) in shown for n in names)
