@@ -36,12 +36,18 @@ import hashlib
 import math
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import llvmlite.binding as llvm_binding
 import numba
 import numpy as np
 from numba.core import errors, types
+
+# numba's pedantic check of its own SSA form flags the rules' selects once they are inlined twice in
+# one kernel (the fused and the vector loops); the compiled code is right (the parity tests check
+# every bit), and the warning would only fill a server's log at each compilation.
+warnings.filterwarnings("ignore", category=errors.NumbaIRAssumptionWarning, module="numba.core.ssa")
 from numba.extending import intrinsic, overload
 from llvmlite import ir
 
@@ -371,6 +377,12 @@ def kernel(m_code: int, s_code: int, full: bool):
     return _KERNELS[key]
 
 
+# Below this many runs in a block, a step is one fused loop rather than the short loops that
+# vectorize: each of those checks at run time that its arrays do not overlap, a cost per step and
+# loop that a single run (the Playground's) pays without the vector's gain. Both give the same bits.
+FUSED_BELOW = 4
+
+
 def _make(MC, SC, FULL):
     """The kernel: a closure whose constants numba compiles in. Its arguments are grouped in tuples
     (``engine._Run.group`` says what each holds)."""
@@ -433,39 +445,63 @@ def _make(MC, SC, FULL):
                         _put(out_grad, k0 + j, r, gx[j], gy[j])
                 n, scale_t, shift_t, upd = np.float64(t + 1), scale[t], shift[t], t < steps
                 tm, ts = column(tm_all, t, NTM), column(ts_all, t, NTS)
-                # short loops per step (a long one with many selects does not vectorize): η_t is
-                # lr·scale + shift, computed in the rules' loop, unless Adagrad's lr_decay needs a loop ...
-                if decaying:
+                if nb < FUSED_BELOW:  # a few runs (the Playground's): one loop, see FUSED_BELOW
                     for j in range(nb):
-                        eta[j] = _lr_decay(lr[j] * scale_t + shift_t, t, lrd[j])
-                    rates, scale_t, shift_t = eta, 1.0, 0.0  # η·1 + 0 = η exactly (η ≥ 0)
+                        e = lr[j] * scale_t + shift_t
+                        e = _lr_decay(e, t, lrd[j]) if decaying else e
+                        vx, vy, ux, uy = gx[j], gy[j], x[j], y[j]
+                        if prepare:
+                            std, w = noise[j], wd[j]
+                            vx = vx + std * zx[j] if std > 0.0 else vx
+                            vy = vy + std * zy[j] if std > 0.0 else vy
+                            l2 = w != 0.0 and not decoupled
+                            shrink = w != 0.0 and decoupled
+                            vx = fma(w, ux, vx) if l2 else vx
+                            vy = fma(w, uy, vy) if l2 else vy
+                            ux = ux * (1.0 - e * w) if shrink else ux
+                            uy = uy * (1.0 - e * w) if shrink else uy
+                        qx[j], qy[j], mx, my, ex, ey = lane_step(MC, SC, hm, sm, tm, hs, ss, ts, j, vx, vy, ux, uy,
+                                                                 n, e)
+                        if FULL:
+                            live = alive[j] != 0.0
+                            mx_last[j] = mx if live else mx_last[j]
+                            my_last[j] = my if live else my_last[j]
+                            ex_last[j] = ex if live else ex_last[j]
+                            ey_last[j] = ey if live else ey_last[j]
                 else:
-                    rates = lr
-                # ... the gradient with noise and L2 decay, and AdamW's shrunk θ, when the block has them ...
-                if prepare:
+                    # short loops per step (a long one with many selects does not vectorize): η_t is
+                    # lr·scale + shift, computed in the rules' loop, unless Adagrad's lr_decay needs a loop ...
+                    if decaying:
+                        for j in range(nb):
+                            eta[j] = _lr_decay(lr[j] * scale_t + shift_t, t, lrd[j])
+                        rates, scale_t, shift_t = eta, 1.0, 0.0  # η·1 + 0 = η exactly (η ≥ 0)
+                    else:
+                        rates = lr
+                    # ... the gradient with noise and L2 decay, and AdamW's shrunk θ, when the block has them ...
+                    if prepare:
+                        for j in range(nb):
+                            e, std, w = rates[j] * scale_t + shift_t, noise[j], wd[j]
+                            vx = gx[j] + std * zx[j] if std > 0.0 else gx[j]
+                            vy = gy[j] + std * zy[j] if std > 0.0 else gy[j]
+                            l2 = w != 0.0 and not decoupled
+                            shrink = w != 0.0 and decoupled
+                            dx[j] = fma(w, x[j], vx) if l2 else vx
+                            dy[j] = fma(w, y[j], vy) if l2 else vy
+                            bx[j] = x[j] * (1.0 - e * w) if shrink else x[j]
+                            by[j] = y[j] * (1.0 - e * w) if shrink else y[j]
+                        vxs, vys, bxs, bys = dx, dy, bx, by
+                    else:
+                        vxs, vys, bxs, bys = gx, gy, x, y
+                    # ... the rules: σ_t, m_t and the new point ...
                     for j in range(nb):
-                        e, std, w = rates[j] * scale_t + shift_t, noise[j], wd[j]
-                        vx = gx[j] + std * zx[j] if std > 0.0 else gx[j]
-                        vy = gy[j] + std * zy[j] if std > 0.0 else gy[j]
-                        l2 = w != 0.0 and not decoupled
-                        shrink = w != 0.0 and decoupled
-                        dx[j] = fma(w, x[j], vx) if l2 else vx
-                        dy[j] = fma(w, y[j], vy) if l2 else vy
-                        bx[j] = x[j] * (1.0 - e * w) if shrink else x[j]
-                        by[j] = y[j] * (1.0 - e * w) if shrink else y[j]
-                    vxs, vys, bxs, bys = dx, dy, bx, by
-                else:
-                    vxs, vys, bxs, bys = gx, gy, x, y
-                # ... the rules: σ_t, m_t and the new point ...
-                for j in range(nb):
-                    qx[j], qy[j], mx, my, ex, ey = lane_step(MC, SC, hm, sm, tm, hs, ss, ts, j, vxs[j], vys[j],
-                                                             bxs[j], bys[j], n, rates[j] * scale_t + shift_t)
-                    if FULL:  # FULL: m and η/σ of the last good step, for the records
-                        live = alive[j] != 0.0
-                        mx_last[j] = mx if live else mx_last[j]
-                        my_last[j] = my if live else my_last[j]
-                        ex_last[j] = ex if live else ex_last[j]
-                        ey_last[j] = ey if live else ey_last[j]
+                        qx[j], qy[j], mx, my, ex, ey = lane_step(MC, SC, hm, sm, tm, hs, ss, ts, j, vxs[j], vys[j],
+                                                                 bxs[j], bys[j], n, rates[j] * scale_t + shift_t)
+                        if FULL:  # FULL: m and η/σ of the last good step, for the records
+                            live = alive[j] != 0.0
+                            mx_last[j] = mx if live else mx_last[j]
+                            my_last[j] = my if live else my_last[j]
+                            ex_last[j] = ex if live else ex_last[j]
+                            ey_last[j] = ey if live else ey_last[j]
                 # ... and the gradient at the new points. A lane whose new point left the box or has no
                 # finite gradient there stays where it was, frozen (diverged at t + 1); that is rare, so
                 # it is mended after the loop, lane by lane, rather than by selects in the loop.
@@ -484,7 +520,8 @@ def _make(MC, SC, FULL):
                     for i in range(n_frozen):
                         j = frozen[i]
                         qx[j], qy[j], ngx[j], ngy[j] = x[j], y[j], gx[j], gy[j]
-                    x, qx, y, qy, gx, ngx, gy, ngy = qx, x, qy, y, ngx, gx, ngy, gy
+                    for j in range(nb):  # copied, not swapped: a swap of arrays counts references, per step
+                        x[j], y[j], gx[j], gy[j] = qx[j], qy[j], ngx[j], ngy[j]
                 if here:
                     if FULL:
                         for j in range(nb):
