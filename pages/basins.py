@@ -23,7 +23,7 @@ PANELS = ("gd", "momentum")  # the default optimizer of each panel
 N_OPTIONS = (10, 20, 30, 40, 50, 60, 80, 100, 120, 150, 200)
 BY = ("end", "steps")
 CHART = {"displaylogo": False}
-STORE_SIZE = 16  # basin results kept (about 2 MB each at 200 × 200)
+STORE_SIZE = 40  # basin results kept: both panels at all 13 η stops fit (0.5 MB each at 100 × 100, 2 MB at 200²)
 
 
 # ----------------------------------------------------------------- cached core calls (small keys)
@@ -45,7 +45,7 @@ def basins(config: BasinConfig, progress=None):
     return result_store().run(config, progress)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=2 * STORE_SIZE, show_spinner=False)
 def basin_map(key: str, by: str, scale: tuple | None, mark: tuple, language: str, _result):
     """The basin map of a result; ``key`` is its config's run_key, ``scale`` the shared steps colour range,
     ``mark`` the chosen start."""
