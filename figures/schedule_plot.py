@@ -52,6 +52,20 @@ def plotted_steps(schedule, lr, steps: int, max_points: int = MAX_POINTS) -> np.
     return np.union1d(envelope, cut)
 
 
+def straight_free(t: np.ndarray, y: np.ndarray, rtol: float = 1e-9) -> np.ndarray:
+    """Indices of the points of the polyline (t, y) that are not on the straight line through their
+    two neighbours (to ``rtol`` of y's range): a constant stretch is drawn by its two ends, a
+    curve keeps every point. The line drawn through the kept points is the line drawn through all."""
+    n = len(t)
+    if n < 3:
+        return np.arange(n)
+    t = np.asarray(t, dtype=np.float64)
+    scale = max(float(np.ptp(y)), float(np.abs(y).max()), 1e-300)
+    between = y[:-2] + (y[2:] - y[:-2]) * (t[1:-1] - t[:-2]) / (t[2:] - t[:-2])
+    bent = np.abs(between - y[1:-1]) > rtol * scale
+    return np.concatenate([[0], np.flatnonzero(bent) + 1, [n - 1]])
+
+
 def schedule_figure(schedule, lr, steps: int, *, height: int = 160, lang: str = "en") -> go.Figure:
     """η_t = schedule(t, lr) for t = 0 … steps; ``lr`` a number (for a swept array, its first value)."""
     lr_values = np.ravel(np.asarray(lr, dtype=np.float64))
@@ -63,6 +77,8 @@ def schedule_figure(schedule, lr, steps: int, *, height: int = 160, lang: str = 
     positive = eta[eta > 0]
     log_y = (len(positive) == len(eta) and len(eta) > 0
              and np.log10(positive.max() / positive.min()) > LOG_DECADES)
+    keep = straight_free(t, np.log10(eta) if log_y else eta)
+    t, eta = t[keep], eta[keep]
     title = (i18n.text("schedules.plot.swept", lang, lr=f"{base:.3g}", n=lr_values.size) if lr_values.size > 1
              else "η_t")
     fig = go.Figure(go.Scatter(

@@ -14,9 +14,9 @@ from . import controls as C
 from .controls import to_torch_names
 
 MAX_RUNS = 4
-# plotly.js stops reporting clicks after a marker-only animation frame unless every frame names every
-# trace; those frames cost more to build and to play, so the Playground plays fewer of them.
-MAP_OPTIONS = {"clickable_after_play": True, "max_frames": 150}
+# The exported map (figures.map.path_map) plays this many frames; in the app the browser animates.
+MAP_OPTIONS = {"max_frames": 150}
+DIAGNOSTIC_POINTS = 600  # points per curve of the diagnostics sent on each move (about 6 bytes each)
 
 
 @dataclass(frozen=True)

@@ -8,25 +8,28 @@ import optimizers
 import surfaces
 from figures.diagnostics import diagnostics
 from figures.inspector import step_figure, step_table
-from figures.map import path_map
+from figures.map import click_point, map_split, path_map
+from figures.packed import split
 from figures.schedule_plot import schedule_figure
 from figures.surface3d import surface_3d
 from lab import controls as C
-from lab.playground import (DEFAULT_KAPPA, DEFAULT_STEPS, KAPPA_OPTIONS, MAP_OPTIONS, MAX_RUNS, RunSpec, View,
-                            base_run, hyper_defaults, run_view, verdict)
+from lab.playground import (DEFAULT_KAPPA, DEFAULT_STEPS, DIAGNOSTIC_POINTS, KAPPA_OPTIONS, MAP_OPTIONS, MAX_RUNS,
+                            RunSpec, View, base_run, hyper_defaults, run_view, verdict)
 from optimizers.latex import update_rule
 from ui import links
 from ui.controls import hyper_widget
 from ui.exports import export_panel
 from ui.i18n import lang, t
-from ui.page import finish, setup
+from ui.page import finish, lazy, setup
+from ui.plot import show, show_map
 
 setup("playground")
 
 CHART = {"displaylogo": False}
+MAP_HEIGHT = 560
 
 
-# ----------------------------------------------------------------- cached core calls
+# ----------------------------------------------------------------- cached core calls (small keys)
 @st.cache_resource(max_entries=32, show_spinner=False)
 def simulate_view(key: str, language: str, _view: View):
     """Trajectories of a view; ``key`` is repr(view) (small, hashable), the view itself is not hashed."""
@@ -34,18 +37,27 @@ def simulate_view(key: str, language: str, _view: View):
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def map_figure(key: str, language: str, three_d: bool, animate: bool, _view: View):
-    runs = simulate_view(key, language, _view)
-    surface = _view.build_surface()
-    if three_d:
-        return surface_3d(surface, runs)
-    return path_map(surface, runs, animate=animate, lang=language, **MAP_OPTIONS)
+def map_part(key: str, language: str, _view: View):
+    """The map as the browser draws it (template and one blob per run) and what its animation needs."""
+    return map_split(_view.build_surface(), simulate_view(key, language, _view), height=MAP_HEIGHT, lang=language)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def surface_part(key: str, language: str, _view: View):
+    """The 3D view: the surface with the paths on it."""
+    return split(surface_3d(_view.build_surface(), simulate_view(key, language, _view)))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def export_map(key: str, language: str, _view: View):
+    """The map as one self-contained Plotly figure with its own animation, for the HTML export."""
+    return path_map(_view.build_surface(), simulate_view(key, language, _view), lang=language, **MAP_OPTIONS)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def eta_figure(key: str, language: str, lr: float, steps: int, _schedule):
+def eta_part(key: str, language: str, lr: float, steps: int, _schedule):
     """η_t of one run; ``key`` is repr(schedule)."""
-    return schedule_figure(_schedule, lr, steps, lang=language)
+    return split(schedule_figure(_schedule, lr, steps, lang=language))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -55,7 +67,15 @@ def inspector_figure(key: str, language: str, run_index: int, index: int, _view:
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def diagnostics_figure(key: str, language: str, log_steps: bool, _view: View):
-    return diagnostics(_view.build_surface(), simulate_view(key, language, _view), log_steps=log_steps, lang=language)
+    """Loss, gradient norm, η/σ and η of every run (one Plotly figure: the export's)."""
+    return diagnostics(_view.build_surface(), simulate_view(key, language, _view), log_steps=log_steps,
+                       max_points=DIAGNOSTIC_POINTS, lang=language)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def diagnostics_part(key: str, language: str, log_steps: bool, _view: View):
+    """The diagnostics as the browser draws them: each run's curves in a blob of their own."""
+    return split(diagnostics_figure(key, language, log_steps, _view))
 
 
 # ----------------------------------------------------------------- widgets -> View
@@ -73,22 +93,15 @@ def surface_controls():
     return name, params
 
 
-def apply_map_click(surface):
-    """A click on the map (a point of its invisible grid) becomes the start point."""
-    event = st.session_state.get("map")
-    points = getattr(getattr(event, "selection", None), "points", None) or []
-    if not points:
-        return
-    x, y = float(points[0]["x"]), float(points[0]["y"])
-    if st.session_state.get("_applied_click") != (surface.name, x, y):
-        st.session_state["_applied_click"] = (surface.name, x, y)
-        st.session_state[f"start_x_{surface.name}"] = x
-        st.session_state[f"start_y_{surface.name}"] = y
+def set_start(surface, x: float, y: float) -> None:
+    """A click on the map (surface coordinates) becomes the start point (a callback: runs before the page)."""
+    point = click_point(surface, x, y)
+    if point is not None:
+        st.session_state[f"start_x_{surface.name}"], st.session_state[f"start_y_{surface.name}"] = point
 
 
 def start_controls(surface):
     (x0, x1), (y0, y1) = surface.bounds
-    apply_map_click(surface)
     kx, ky = f"start_x_{surface.name}", f"start_y_{surface.name}"
     if st.button(t("playground.default_start"), key="reset_start", help=t("playground.default_start_help")):
         st.session_state.pop(kx, None)
@@ -145,7 +158,7 @@ def run_controls(i: int, variant: str, steps: int) -> RunSpec:
         spec = RunSpec(name, tuple(hyper), variant, kind, sched, float(noise), seed, slot=i)
         try:
             schedule = spec.build_schedule()
-            st.plotly_chart(eta_figure(repr(schedule), lang(), spec.lr, steps, schedule), config=CHART, key=f"eta_{i}")
+            show(eta_part(repr(schedule), lang(), spec.lr, steps, schedule), key=f"eta_{i}", config=CHART)
         except ValueError as exc:
             st.error(str(exc))
     return spec
@@ -196,52 +209,72 @@ for run in runs:
     if run.diverged_at >= 0:
         st.warning(f"**{run.label}** {run.divergence_note(language)}")
 
-st.plotly_chart(map_figure(key, language, three_d, animate, view), key="map", on_select="rerun",
-                selection_mode=("points",), config=CHART)
+inspector_open = bool(st.session_state.get("open_inspector"))
+if three_d:
+    show(surface_part(key, language, view), key="map3d", height=MAP_HEIGHT, config=CHART)
+else:
+    part, anim = map_part(key, language, view)
+    show_map(part, anim if animate else {"runs": [], "total": 0}, key="map", height=MAP_HEIGHT, config=CHART,
+             on_click=lambda x, y: set_start(surface, x, y),
+             on_step=(lambda step: st.session_state.update(inspect_step=step)) if inspector_open else None)
 st.caption(t("playground.map_caption"))
 
 st.subheader(t("playground.diagnostics"))
-st.plotly_chart(diagnostics_figure(key, language, log_steps, view), config=CHART, key="diagnostics")
+show(diagnostics_part(key, language, log_steps, view), key="diagnostics", config=CHART)
 
-st.subheader(t("playground.inspector"))
-st.caption(t("playground.inspector_caption"))
-c1, c2 = st.columns([1, 2])
-with c1:
-    pick = links.select(st.selectbox, t("playground.inspect_run"), range(len(runs)), 0, key="inspect_run",
-                        format_func=lambda k: runs[k].label, help=t("playground.inspect_run_help"))
-run = runs[pick]
-last = int(run.steps[run.last_good])
-with c2:
-    step = links.slider(t("playground.inspect_step"), 0, last, min(last, 1), 1, key="inspect_step",
-                        help=t("playground.inspect_step_help")) if last > 0 else 0
-index = int(np.searchsorted(run.steps, min(step, last)))
-c1, c2 = st.columns([3, 2])
-c1.plotly_chart(inspector_figure(key, language, pick, index, view), config=CHART, key="inspector")
-c2.dataframe(step_table(run, index, language), hide_index=True, column_config={
-    c: st.column_config.NumberColumn(c, format="%.6g") for c in ("θ₁", "θ₂")})
 
-st.subheader(t("playground.ended"))
-rows = []
-for run in runs:
-    v = verdict(surface, run)
-    end = run.path[run.last_good]
-    rows.append({t("playground.col_run"): run.label, t("playground.col_end"): f"({end[0]:.6g}, {end[1]:.6g})",
-                 "L": f"{v['loss']:.6g}", "|∇L|": f"{v['grad_norm']:.3g}",
-                 t("playground.col_eigen"): ", ".join(f"{e:.4g}" for e in v["eigenvalues"]),
-                 t("playground.col_verdict"): t(f"kind.{v['kind']}"),
-                 t("playground.col_escape"): ("(" + ", ".join(f"{c:.3f}" for c in v["escape_direction"]) + ")")
-                 if "escape_direction" in v else ""})
-st.dataframe(rows, hide_index=True)
-st.caption(t("playground.critical_caption", tol=f"{optimizers.critical.GRAD_TOL:g}"))
+def inspector() -> None:
+    st.caption(t("playground.inspector_caption"))
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        pick = links.select(st.selectbox, t("playground.inspect_run"), range(len(runs)), 0, key="inspect_run",
+                            format_func=lambda k: runs[k].label, help=t("playground.inspect_run_help"))
+    run = runs[pick]
+    last = int(run.steps[run.last_good])
+    if st.session_state.get("inspect_step", 0) > last:  # the scrubber can stop past a run that ended early
+        st.session_state["inspect_step"] = last
+    with c2:
+        step = links.slider(t("playground.inspect_step"), 0, last, min(last, 1), 1, key="inspect_step",
+                            help=t("playground.inspect_step_help")) if last > 0 else 0
+    index = int(np.searchsorted(run.steps, min(step, last)))
+    c1, c2 = st.columns([3, 2])
+    c1.plotly_chart(inspector_figure(key, language, pick, index, view), config=CHART, key="inspector")
+    c2.dataframe(step_table(run, index, language), hide_index=True, column_config={
+        c: st.column_config.NumberColumn(c, format="%.6g") for c in ("θ₁", "θ₂")})
 
-st.subheader(t("playground_more.export"))
-export_panel(surface, runs, {t("playground_more.export_map"): map_figure(key, language, three_d, animate, view),
-                             t("playground_more.export_diagnostics"): diagnostics_figure(key, language, log_steps, view)},
-             key="export")
 
-st.subheader(t("playground.rules"))
-for run, spec in zip(runs, specs):
-    st.markdown(f"**{run.label}**")
-    st.latex(update_rule(spec.build_optimizer(), spec.build_schedule()))
+def ended() -> None:
+    rows = []
+    for run in runs:
+        v = verdict(surface, run)
+        end = run.path[run.last_good]
+        rows.append({t("playground.col_run"): run.label, t("playground.col_end"): f"({end[0]:.6g}, {end[1]:.6g})",
+                     "L": f"{v['loss']:.6g}", "|∇L|": f"{v['grad_norm']:.3g}",
+                     t("playground.col_eigen"): ", ".join(f"{e:.4g}" for e in v["eigenvalues"]),
+                     t("playground.col_verdict"): t(f"kind.{v['kind']}"),
+                     t("playground.col_escape"): ("(" + ", ".join(f"{c:.3f}" for c in v["escape_direction"]) + ")")
+                     if "escape_direction" in v else ""})
+    st.dataframe(rows, hide_index=True)
+    st.caption(t("playground.critical_caption", tol=f"{optimizers.critical.GRAD_TOL:g}"))
+
+
+def exports() -> None:
+    export_panel(surface, runs, {t("playground_more.export_map"): export_map(key, language, view),
+                                 t("playground_more.export_diagnostics"): diagnostics_figure(key, language, log_steps,
+                                                                                             view)},
+                 key="export")
+
+
+def rules() -> None:
+    for run, spec in zip(runs, specs):
+        st.markdown(f"**{run.label}**")
+        st.latex(update_rule(spec.build_optimizer(), spec.build_schedule()))
+
+
+# Panels opened now and then: built only while open, so a slider move does not pay for them.
+lazy(t("playground.inspector"), "open_inspector", inspector)
+lazy(t("playground.ended"), "open_ended", ended)
+lazy(t("playground_more.export"), "open_export", exports)
+lazy(t("playground.rules"), "open_rules", rules)
 
 finish()

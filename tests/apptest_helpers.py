@@ -16,8 +16,35 @@ def decode(value):
     return np.asarray(value, dtype=np.float64)
 
 
+def browser_charts(at) -> dict:
+    """The charts drawn in the browser by ui.plot, by key: the figure rebuilt from the plot
+    component's template and the blobs drawn with it (as plotly.js gets it), and its options."""
+    from figures.packed import fill, unpack
+
+    arrays, payloads = {}, {}
+    for element in at.get("bidi_component"):
+        proto = element.proto
+        if proto.component_name == "descent_blob":
+            blob_id, values = unpack(proto.bytes)
+            arrays[blob_id] = values
+        elif proto.component_name == "descent_plot":
+            payloads[proto.id.split("-", 2)[-1]] = json.loads(proto.bytes)
+    return {key: {**_listed(fill(p["spec"], arrays, p["images"])), "opts": p["opts"], "images": p["images"]}
+            for key, p in payloads.items()}
+
+
+def _listed(tree):
+    """Arrays as lists, as in a Plotly chart's JSON (so that figures compare with ``==``)."""
+    if isinstance(tree, dict):
+        return {k: _listed(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_listed(v) for v in tree]
+    return tree.tolist() if isinstance(tree, np.ndarray) else tree
+
+
 def chart_specs(at):
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    """Every chart on the page: Plotly charts and the charts drawn by ui.plot."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")] + list(browser_charts(at).values())
 
 
 def ok(at):
@@ -28,10 +55,13 @@ def ok(at):
 
 
 def chart(at, key):
-    """The spec of the chart drawn with ``st.plotly_chart(..., key=key)``."""
+    """The spec of the chart drawn with ``st.plotly_chart(..., key=key)`` or ``ui.plot.show(..., key=key)``."""
     for element in at.get("plotly_chart"):
         if element.proto.id.endswith(f"-{key}"):
             return json.loads(element.proto.spec)
+    drawn = browser_charts(at)
+    if key in drawn:
+        return drawn[key]
     raise AssertionError(f"no chart with key {key!r}")
 
 
@@ -49,6 +79,8 @@ def _strings(message):
                     yield from _json_strings(json.loads(v))
                 else:
                     yield v
+            elif field.name == "bytes" and getattr(message, "component_name", "") == "descent_plot":
+                yield from _json_strings(json.loads(v))  # a chart drawn in the browser (ui.plot)
             elif hasattr(v, "ListFields"):
                 yield from _strings(v)
 

@@ -1,4 +1,5 @@
-"""The Playground under AppTest: every surface and optimizer runs; sliders change the paths; divergence is shown."""
+"""The Playground under AppTest: every surface and optimizer runs; sliders change the paths; divergence is shown;
+what the browser is handed is what the engine computed."""
 from pathlib import Path
 
 import numpy as np
@@ -7,7 +8,9 @@ from streamlit.testing.v1 import AppTest
 
 import optimizers
 import surfaces
-from tests.apptest_helpers import chart_specs, decode, ok
+from figures.diagnostics import series
+from lab.playground import View, run_view
+from tests.apptest_helpers import browser_charts, decode, ok
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "playground.py")
 
@@ -19,11 +22,7 @@ def fresh(steps=1_000):
 
 
 def the_map(at):
-    for chart in chart_specs(at):
-        names = [t.get("name", "") for t in chart["data"]]
-        if "click-grid" in names:
-            return chart
-    raise AssertionError("no map chart")
+    return browser_charts(at)["map"]
 
 
 def path_of(chart, label_start):
@@ -42,8 +41,63 @@ def test_default_view_runs_and_draws_both_runs():
     np.testing.assert_allclose(p1[0], bowl.start)
     ref = optimizers.simulate(bowl, optimizers.get("gd", lr=1e-2), steps=1_000, record=("path",))
     np.testing.assert_allclose(p1[-1], ref.path[0, -1], rtol=1e-6, atol=1e-9)
-    assert len(at.get("plotly_chart")) >= 5
+    assert {"map", "diagnostics", "eta_0", "eta_1"} <= set(browser_charts(at))
+    assert not at.get("plotly_chart") and not at.dataframe and not at.latex  # closed panels are not built
+
+
+def test_the_map_handed_to_the_browser_is_the_engines_paths():
+    """Every point of each path is the engine's θ at the step it names, and the loss there (float32)."""
+    at = ok(fresh())
+    chart = the_map(at)
+    runs = run_view(View(steps=1_000))
+    for run in runs:
+        (trace,) = [t for t in chart["data"] if t.get("name") == run.label and t.get("mode") == "lines"]
+        steps, loss = np.asarray(trace["customdata"]).T
+        steps = steps.astype(int)
+        assert steps[0] == 0 and steps[-1] == 1_000 and (np.diff(steps) > 0).all()
+        drawn = np.column_stack([trace["x"], trace["y"]])
+        np.testing.assert_allclose(drawn, run.path[steps], rtol=2e-7, atol=1e-6)
+        np.testing.assert_allclose(loss, run.trajectory.loss[0, steps], rtol=2e-7)
+    anim = chart["opts"]["map"]
+    assert anim["total"] == 1_000 and anim["click"] is True
+    assert [chart["data"][r["now"]]["name"] for r in anim["runs"]] == [f"{run.label} · now" for run in runs]
+    (image,) = chart["layout"]["images"]
+    assert "/media/" in image["source"] and image["source"].endswith(".png")  # served by URL, not in the message
+
+
+def test_the_diagnostics_handed_to_the_browser_are_the_engines_curves():
+    at = ok(fresh())
+    chart = browser_charts(at)["diagnostics"]
+    bowl = surfaces.get("bowl")
+    for run in run_view(View(steps=1_000)):
+        s = series(bowl, run)
+        (loss,) = [t for t in chart["data"] if t.get("name") == run.label and t.get("yaxis") == "y"]
+        steps = np.asarray(loss["x"], dtype=np.int64) - 1  # log step axis: drawn at t + 1
+        np.testing.assert_allclose(loss["y"], s["loss"][steps], rtol=2e-7)
+
+
+def test_a_learning_rate_move_resends_only_that_runs_arrays():
+    at = ok(fresh())
+    blobs = {e.proto.id.split("-", 2)[-1]: e.proto.bytes for e in at.get("bidi_component")
+             if e.proto.component_name == "descent_blob"}
+    at.select_slider(key="run0_gd_lr").set_value(1e-3).run()
+    after = {e.proto.id.split("-", 2)[-1]: e.proto.bytes for e in at.get("bidi_component")
+             if e.proto.component_name == "descent_blob"}
+    assert set(after) == set(blobs)
+    changed = sorted(k for k in blobs if blobs[k] != after[k])
+    assert changed == ["diagnostics-blob0", "map-blob0"], changed
+
+
+def test_closed_panels_are_built_when_opened():
+    at = ok(fresh())
+    for key in ("open_inspector", "open_ended", "open_export", "open_rules"):
+        at.session_state[key] = True
+    at.run()
+    ok(at)
+    assert at.get("plotly_chart")  # the step inspector
     assert any("Run 1" in str(r) for r in at.dataframe[-1].value["run"])
+    assert any("\\theta" in m.value for m in at.latex)
+    assert at.get("download_button")
 
 
 @pytest.mark.parametrize("name", surfaces.names())
@@ -61,10 +115,11 @@ def test_every_optimizer_and_convention_runs(name, variant):
     at = fresh()
     at.radio(key="variant").set_value(variant).run()
     at.selectbox(key="run0_optimizer").set_value(name).run()
+    at.session_state["open_rules"] = True
+    at.run()
     ok(at)
     assert path_of(the_map(at), f"Run 1 · {name}") is not None
-    assert at.get("plotly_chart")  # the update rule is rendered as LaTeX below
-    assert any("\\theta" in m.value for m in at.latex)
+    assert any("\\theta" in m.value for m in at.latex)  # the update rule, rendered as LaTeX
 
 
 def test_moving_the_learning_rate_slider_changes_the_path():

@@ -1,6 +1,8 @@
 """What every page does first: route through app.py, language, presentation mode, link state."""
 from __future__ import annotations
 
+from typing import Callable
+
 import streamlit as st
 
 from ui import links
@@ -10,10 +12,11 @@ from ui.navigation import use_app_navigation
 PRESENT_KEY = "present"
 # Projectors: larger page text and thicker paths in every Plotly chart. CSS, so that cached figures stay
 # as they are; Plotly's own text keeps its size (a CSS font size would overlap its legends).
+# The charts drawn by ui.plot (class dl-chart) thicken their own lines, a casing under each path included.
 PRESENTATION_CSS = """
 <style>
 html { font-size: 20px; }
-.js-plotly-plot .scatterlayer .js-line { stroke-width: 3px !important; }
+.js-plotly-plot:not(.dl-chart) .scatterlayer .js-line { stroke-width: 3px !important; }
 </style>
 """
 
@@ -30,3 +33,16 @@ def setup(page: str) -> None:
 def finish() -> None:
     """Call last: notes about the link, and this view written into the URL."""
     links.sync()
+
+
+def presenting() -> bool:
+    """Whether presentation mode is on in this session."""
+    return bool(st.session_state.get(PRESENT_KEY, False))
+
+
+def lazy(label: str, key: str, body: Callable[[], None]) -> None:
+    """An expander whose ``body`` runs only while it is open (opening it reruns the page): a panel
+    that is rarely opened costs a rerun nothing. ``key`` keeps it open across reruns."""
+    with st.expander(label, key=key, on_change="rerun") as box:
+        if box.open:
+            body()
