@@ -23,6 +23,7 @@ What the figure is made of, and why (see STACK.md, "Plotly in Streamlit"):
 from __future__ import annotations
 
 import base64
+import copy
 import io
 from functools import lru_cache
 
@@ -35,6 +36,7 @@ from optimizers.validate import integer
 
 from . import plain
 from .downsample import frame_indices, keep_turns
+from .memo import per_run
 from .packed import split
 from .surface_map import COLORSCALE, DECADES, FLOOR_QUANTILE, LEVELS, _floor, _marker_trace, log_height
 
@@ -217,9 +219,12 @@ def _validate_runs(runs) -> list:
 
 
 # ----------------------------------------------------------------- the traces both maps share
-def _run_traces(i: int, run, good, surface, dec: int, max_points: int, lang: str) -> list[dict]:
-    """Run ``i``'s casing and path (``keep_turns`` points), then its start and end markers."""
-    steps, path, loss = good
+@per_run
+def _run_traces(run, i: int, surface, max_points: int, lang: str) -> list[dict]:
+    """Run ``i``'s casing and path (``keep_turns`` points), then its start and end markers (remembered
+    per run: shared, read-only)."""
+    dec = _decimals(surface)
+    steps, path, loss = _good_path(run)
     if loss is None:
         loss = surface.loss(path) if len(path) else np.zeros(0)
     loss = _finite(loss, np.finfo(np.float64).max)
@@ -254,8 +259,10 @@ def _run_traces(i: int, run, good, surface, dec: int, max_points: int, lang: str
     return out
 
 
-def _critical_traces(surface, lang: str) -> list[dict]:
-    """Minima, saddles and maxima: above the paths (a bouncing run must not hide a saddle)."""
+@lru_cache(maxsize=64)
+def _critical_traces(surface, lang: str) -> tuple[dict, ...]:
+    """Minima, saddles and maxima: above the paths (a bouncing run must not hide a saddle). Built once
+    per surface and language (plotly.py validates a marker trace: about 1 ms each); shared, so read-only."""
     out = []
     for points, name, symbol, size in ((surface.minima, "minima", "star", 14), (surface.saddles, "saddles", "x", 10),
                                        (surface.maxima, "maxima", "triangle-up", 10)):
@@ -263,7 +270,7 @@ def _critical_traces(surface, lang: str) -> list[dict]:
                               color="white")
         trace.update(unselected=_KEEP_OPAQUE, showlegend=len(trace.x) > 0, legendgroup="critical")
         out.append(trace.to_plotly_json())
-    return out
+    return tuple(out)
 
 
 def _now_trace(i: int, run, path: np.ndarray, dec: int) -> dict:
@@ -283,12 +290,12 @@ def _map_traces(surface, runs, max_points: int, lang: str):
     dec = _decimals(surface)
     data, groups, paths = [], [], {}
     goods = [_good_path(run) for run in runs]
-    for i, (run, good) in enumerate(zip(runs, goods)):
-        traces = _run_traces(i, run, good, surface, dec, max_points, lang)
+    for i, run in enumerate(runs):
+        traces = _run_traces(run, i, surface, max_points, lang)
         paths[i] = len(data) + 1  # after the casing
         data += traces
         groups += [f"run{i}"] * len(traces)
-    critical = _critical_traces(surface, lang)
+    critical = list(_critical_traces(surface, lang))
     data += critical
     groups += ["critical"] * len(critical)
     moving = []
@@ -360,6 +367,7 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
     height = integer("path_map", "height", height, 100, 10_000)
     (x0, x1), (y0, y1) = surface.bounds
     data, _, moving = _map_traces(surface, runs, max_points, lang)
+    data = copy.deepcopy(data)  # the critical points' traces are shared; this figure is the caller's
     animated = [n for *_, n in moving]
 
     # Grid coordinates rounded to a tenth of their spacing or better: a click becomes a start point

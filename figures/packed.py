@@ -27,6 +27,8 @@ import base64
 import hashlib
 import json
 import struct
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,10 +159,11 @@ def unpack(data: bytes) -> tuple[str, dict]:
 
 # ----------------------------------------------------------------- a figure
 def _figure_dict(figure) -> dict:
-    """Plain dicts of ``figure`` without plotly.py's default template (the browser themes it)."""
-    if hasattr(figure, "to_plotly_json"):
-        figure = figure.to_plotly_json()
-    data = [dict(t) for t in figure.get("data", ())]
+    """Plain dicts of ``figure`` (a dict, or a go.Figure read in place: ``to_plotly_json`` would copy
+    it and encode every array) without plotly.py's default template (the browser themes the figure)."""
+    if hasattr(figure, "_data") and hasattr(figure, "_layout"):
+        figure = {"data": figure._data, "layout": figure._layout}
+    data = list(figure.get("data", ()))
     layout = {k: v for k, v in dict(figure.get("layout", {})).items() if k != "template"}
     return {"data": data, "layout": layout}
 
@@ -206,6 +209,28 @@ def _images(layout: dict) -> tuple[dict, tuple]:
     return {**layout, "images": out}, tuple(images)
 
 
+_PACKED: OrderedDict = OrderedDict()  # (name, id of array) pairs -> (the arrays, kept alive; their Blob)
+_PACKED_KEPT = 128
+_PACKED_LOCK = threading.Lock()
+
+
+def _pack_remembered(arrays: dict) -> Blob:
+    """``pack(arrays)``, remembered for the same array objects: a run whose traces did not change
+    (figures.memo shares them) keeps its blob without packing and hashing it again."""
+    key = tuple((name, id(a)) for name, a in arrays.items())
+    with _PACKED_LOCK:
+        found = _PACKED.get(key)
+        if found is not None:
+            _PACKED.move_to_end(key)
+            return found[1]
+    blob = pack(arrays)
+    with _PACKED_LOCK:
+        _PACKED[key] = (tuple(arrays.values()), blob)
+        while len(_PACKED) > _PACKED_KEPT:
+            _PACKED.popitem(last=False)
+    return blob
+
+
 def split(figure, groups=None) -> Split:
     """``figure``'s arrays moved into one Blob per group of traces.
 
@@ -226,7 +251,7 @@ def split(figure, groups=None) -> Split:
         counts[group] = k + 1
         found = found_by_group.setdefault(group, {})
         lifted.append(_lift(trace, found, str(k)))
-    blobs = {group: pack(arrays) for group, arrays in found_by_group.items() if arrays}
+    blobs = {group: _pack_remembered(arrays) for group, arrays in found_by_group.items() if arrays}
 
     def name(marker_tree, group):
         if isinstance(marker_tree, dict):

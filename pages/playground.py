@@ -6,15 +6,11 @@ import streamlit as st
 
 import optimizers
 import surfaces
-from figures.diagnostics import diagnostics
-from figures.inspector import step_figure, step_table
-from figures.map import click_point, map_split, path_map
-from figures.packed import split
-from figures.schedule_plot import schedule_figure
-from figures.surface3d import surface_3d
+from figures.inspector import step_table
+from figures.map import click_point
 from lab import controls as C
-from lab.playground import (DEFAULT_KAPPA, DEFAULT_STEPS, DIAGNOSTIC_POINTS, KAPPA_OPTIONS, MAP_OPTIONS, MAX_RUNS,
-                            RunSpec, View, base_run, hyper_defaults, run_view, verdict)
+from lab.playground import (DEFAULT_KAPPA, DEFAULT_STEPS, KAPPA_OPTIONS, MAX_RUNS, RunSpec, View, base_run,
+                            hyper_defaults, verdict)
 from optimizers.latex import update_rule
 from ui import links
 from ui.controls import hyper_widget
@@ -22,60 +18,12 @@ from ui.exports import export_panel
 from ui.i18n import lang, t
 from ui.page import finish, lazy, setup
 from ui.plot import show, show_map
+from ui.views import (MAP_HEIGHT, diagnostics_figure, diagnostics_part, eta_part, export_map, inspector_figure,
+                      map_part, simulate_view, surface_part)
 
 setup("playground")
 
 CHART = {"displaylogo": False}
-MAP_HEIGHT = 560
-
-
-# ----------------------------------------------------------------- cached core calls (small keys)
-@st.cache_resource(max_entries=32, show_spinner=False)
-def simulate_view(key: str, language: str, _view: View):
-    """Trajectories of a view; ``key`` is repr(view) (small, hashable), the view itself is not hashed."""
-    return run_view(_view, language)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def map_part(key: str, language: str, _view: View):
-    """The map as the browser draws it (template and one blob per run) and what its animation needs."""
-    return map_split(_view.build_surface(), simulate_view(key, language, _view), height=MAP_HEIGHT, lang=language)
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def surface_part(key: str, language: str, _view: View):
-    """The 3D view: the surface with the paths on it."""
-    return split(surface_3d(_view.build_surface(), simulate_view(key, language, _view)))
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def export_map(key: str, language: str, _view: View):
-    """The map as one self-contained Plotly figure with its own animation, for the HTML export."""
-    return path_map(_view.build_surface(), simulate_view(key, language, _view), lang=language, **MAP_OPTIONS)
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def eta_part(key: str, language: str, lr: float, steps: int, _schedule):
-    """η_t of one run; ``key`` is repr(schedule)."""
-    return split(schedule_figure(_schedule, lr, steps, lang=language))
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def inspector_figure(key: str, language: str, run_index: int, index: int, _view: View):
-    return step_figure(_view.build_surface(), simulate_view(key, language, _view)[run_index], index, lang=language)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def diagnostics_figure(key: str, language: str, log_steps: bool, _view: View):
-    """Loss, gradient norm, η/σ and η of every run (one Plotly figure: the export's)."""
-    return diagnostics(_view.build_surface(), simulate_view(key, language, _view), log_steps=log_steps,
-                       max_points=DIAGNOSTIC_POINTS, lang=language)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def diagnostics_part(key: str, language: str, log_steps: bool, _view: View):
-    """The diagnostics as the browser draws them: each run's curves in a blob of their own."""
-    return split(diagnostics_figure(key, language, log_steps, _view))
 
 
 # ----------------------------------------------------------------- widgets -> View
@@ -116,23 +64,49 @@ def start_controls(surface):
     return (float(x), float(y))
 
 
-def schedule_params(i: int, kind: str) -> tuple:
+def schedule_params(i: int, kind: str, drawn: bool) -> tuple:
+    """((name, value), …) of run ``i``'s schedule: from its widgets when ``drawn``, else as last set."""
     values = []
     for name, default in C.schedule_defaults(kind).items():
         wkey = f"run{i}_{kind}_{name}"
         if isinstance(default, tuple):
-            text = links.text(name, ", ".join(map(str, default)), key=wkey, help=t("playground.milestones_help"))
+            text = ", ".join(map(str, default))
+            text = links.text(name, text, key=wkey, help=t("playground.milestones_help")) if drawn else \
+                links.value(wkey, text)
             try:
                 value = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
             except ValueError:
                 value = text  # the schedule's own check names the field and the allowed values
         elif isinstance(default, int):
-            value = int(links.number(name, 0, 10**9, default, key=wkey, step=1, help=t("playground.schedule_param_help")))
+            value = int(links.number(name, 0, 10**9, default, key=wkey, step=1, help=t("playground.schedule_param_help"))
+                        if drawn else links.value(wkey, default))
         else:
             value = float(links.number(name, 0.0, 1e9, float(default), key=wkey, format="%g",
-                                       help=t("playground.schedule_param_help")))
+                                       help=t("playground.schedule_param_help")) if drawn else links.value(wkey, default))
         values.append((name, value))
     return tuple(values)
+
+
+def schedule_and_noise(i: int, drawn: bool, lr: float = 0.0, steps: int = 0):
+    """Run ``i``'s schedule kind, its parameters, the gradient noise and the seed: from widgets, with
+    η_t drawn at ``lr`` over ``steps``, when ``drawn``; else as last set."""
+    kinds = optimizers.schedule_names()
+    if not drawn:
+        kind = links.value(f"run{i}_schedule", "constant")
+        noise, seed = links.value(f"run{i}_noise", 0.0), links.value(f"run{i}_seed", 0)
+        return kind, schedule_params(i, kind, False), float(noise), int(seed)
+    kind = links.select(st.selectbox, t("playground.schedule"), kinds, "constant", key=f"run{i}_schedule",
+                        help=t("playground.schedule_help"))
+    st.caption(t(f"schedule.{kind}.description"))
+    sched = schedule_params(i, kind, True)
+    noise = links.slider(t("playground.noise"), 0.0, 2.0, 0.0, 0.05, key=f"run{i}_noise", help=t("playground.noise_help"))
+    seed = links.number(t("playground.seed"), 0, 2**31 - 1, 0, key=f"run{i}_seed", help=t("playground.seed_help"))
+    try:
+        schedule = optimizers.schedule(kind, **dict(sched))
+        show(eta_part(repr(schedule), lang(), lr, steps, schedule), key=f"eta_{i}", config=CHART)
+    except ValueError as exc:
+        st.error(str(exc))
+    return kind, sched, float(noise), int(seed)
 
 
 def run_controls(i: int, variant: str, steps: int) -> RunSpec:
@@ -143,25 +117,19 @@ def run_controls(i: int, variant: str, steps: int) -> RunSpec:
     st.caption(t(f"optimizer.{name}.description"))
     defaults = hyper_defaults(i, name)
     hyper = [(k, hyper_widget(f"run{i}", name, k, v)) for k, v in defaults.items() if k in C.PRIMARY]
-    with st.expander(t("playground.more_hyper")):
-        hyper += [(k, hyper_widget(f"run{i}", name, k, v)) for k, v in defaults.items() if k not in C.PRIMARY]
-    with st.expander(t("playground.schedule_noise")):
-        kinds = optimizers.schedule_names()
-        kind = links.select(st.selectbox, t("playground.schedule"), kinds, "constant", key=f"run{i}_schedule",
-                            help=t("playground.schedule_help"))
-        st.caption(t(f"schedule.{kind}.description"))
-        sched = schedule_params(i, kind)
-        noise = links.slider(t("playground.noise"), 0.0, 2.0, 0.0, 0.05, key=f"run{i}_noise",
-                             help=t("playground.noise_help"))
-        seed = int(links.number(t("playground.seed"), 0, 2**31 - 1, 0, key=f"run{i}_seed",
-                                help=t("playground.seed_help")))
-        spec = RunSpec(name, tuple(hyper), variant, kind, sched, float(noise), seed, slot=i)
-        try:
-            schedule = spec.build_schedule()
-            show(eta_part(repr(schedule), lang(), spec.lr, steps, schedule), key=f"eta_{i}", config=CHART)
-        except ValueError as exc:
-            st.error(str(exc))
-    return spec
+    more = {k: v for k, v in defaults.items() if k not in C.PRIMARY}
+    # Two panels built only while open; closed, their settings keep the values last set (ui.links.value).
+    drawn = lazy(t("playground.more_hyper"), f"open_run{i}_more",
+                 lambda: [(k, hyper_widget(f"run{i}", name, k, v)) for k, v in more.items()],
+                 opened_by=tuple(f"run{i}_{name}_{k}" for k in more))
+    hyper += drawn if drawn is not None else [(k, links.value(f"run{i}_{name}_{k}", v)) for k, v in more.items()]
+    lr = RunSpec(name, tuple(hyper)).lr
+    opened_by = (f"run{i}_schedule", f"run{i}_noise", f"run{i}_seed",
+                 *(f"run{i}_{kind}_" for kind in optimizers.schedule_names()))
+    settings = lazy(t("playground.schedule_noise"), f"open_run{i}_schedule",
+                    lambda: schedule_and_noise(i, True, lr, steps), opened_by=opened_by)
+    kind, sched, noise, seed = settings if settings is not None else schedule_and_noise(i, False)
+    return RunSpec(name, tuple(hyper), variant, kind, sched, noise, seed, slot=i)
 
 
 # ----------------------------------------------------------------- page

@@ -18,12 +18,17 @@ What a browser does, and so what ``Session`` does:
 4. The browser keeps large elements it received (``metadata.cacheable``) and
    lists their hashes in each request; the server then sends a short
    ``ref_hash`` for an element that did not change.
+5. The charts drawn in the browser (ui/plot.py) name their arrays and images
+   by media URLs (``/media/<hash>.<ext>``); the browser fetches each URL it has
+   not fetched before, and so does ``Session.run`` (counted in
+   ``RunResult.media_bytes``).
 
 Connections go to 127.0.0.1 only: the load test must never reach out.
 """
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -55,7 +60,8 @@ class RunResult:
     status: int  # ForwardMsg.ScriptFinishedStatus
     exceptions: list[str] = field(default_factory=list)  # st.exception elements shown (a page that raised)
     alerts: list[str] = field(default_factory=list)  # st.warning / st.error / st.info texts shown
-    bytes_received: int = 0
+    bytes_received: int = 0  # websocket messages and the media fetched after them
+    media_bytes: int = 0  # of which media (the arrays and images of charts drawn in the browser)
 
     @property
     def ok(self) -> bool:
@@ -150,6 +156,18 @@ def parse_cookies(set_cookie_headers) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
+MEDIA_URL = re.compile(rb'"(/(?:[\w.-]+/)*media/[0-9a-f]+\.\w+)"')
+
+
+def fetch_bytes(url: str, cookies: dict[str, str], timeout: float = 30.0) -> int:
+    """GET ``url`` with the session's cookies (a load balancer's sticky cookie among them); returns the
+    size of the body."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(url, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
+    with opener.open(request, timeout=timeout) as response:
+        return len(response.read())
+
+
 def fetch_page(url: str, timeout: float = 30.0) -> dict[str, str]:
     """GET ``url`` as a browser opening the link; returns the cookies the response set."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
@@ -161,8 +179,11 @@ def fetch_page(url: str, timeout: float = 30.0) -> dict[str, str]:
 class Session:
     """A browser tab on one page: ``await Session.open(url, page)``, then ``run()`` and ``close()``."""
 
-    def __init__(self, websocket, page_name: str, cookies: dict[str, str], query_string: str = ""):
+    def __init__(self, websocket, page_name: str, cookies: dict[str, str], query_string: str = "", base: str = ""):
         self.websocket = websocket
+        self.base = base  # http://host:port, for media URLs
+        self.fetched: set[str] = set()  # media URLs this browser already has
+        self._wanted: list[str] = []  # media URLs named in the run being read
         self.page_name = page_name
         self.cookies = cookies
         self.widgets: dict[str, object] = {}  # user key -> the widget's latest proto
@@ -182,7 +203,7 @@ class Session:
             "ws" + base[len("http"):] + STREAM_PATH, subprotocols=list(SUBPROTOCOLS), origin=base,
             additional_headers=headers, max_size=MAX_MESSAGE_BYTES, compression=None, proxy=None,
             open_timeout=timeout, ping_interval=None)
-        return cls(websocket, page_name, cookies, query_string)
+        return cls(websocket, page_name, cookies, query_string, base)
 
     def request(self, changes=()) -> bytes:
         """The request a browser sends after the user made ``changes`` (WidgetStates): every value it holds."""
@@ -201,6 +222,14 @@ class Session:
                 pass
         if result.status == FINISHED_OK:  # widgets the page no longer draws are forgotten
             self.values = {i: v for i, v in self.values.items() if i in self._drawn}
+        new = [u for u in dict.fromkeys(self._wanted) if u not in self.fetched]
+        self._wanted = []
+        if new:
+            sizes = await asyncio.gather(*(asyncio.to_thread(fetch_bytes, self.base + u, self.cookies, timeout)
+                                           for u in new))
+            self.fetched.update(new)
+            result.media_bytes = sum(sizes)
+            result.bytes_received += result.media_bytes
         result.seconds = time.perf_counter() - started
         return result
 
@@ -233,6 +262,8 @@ class Session:
             result.exceptions.append(f"{element.exception.type}: {element.exception.message}{where}")
         elif kind == "alert":
             result.alerts.append(element.alert.body)
+        elif kind == "bidi_component" and element.bidi_component.bytes:
+            self._wanted += [m.decode() for m in MEDIA_URL.findall(element.bidi_component.bytes)]
         elif kind in WIDGET_KINDS:
             proto = getattr(element, kind)
             self._drawn.add(proto.id)

@@ -1,6 +1,7 @@
 """Reading pages back out of AppTest: Plotly specs, errors."""
 import base64
 import json
+from collections import OrderedDict
 
 import numpy as np
 
@@ -16,21 +17,55 @@ def decode(value):
     return np.asarray(value, dtype=np.float64)
 
 
+_MEDIA: "OrderedDict[str, bytes]" = OrderedDict()  # file name -> bytes of what AppTest runs put in the media store
+_MEDIA_KEPT = 4000
+
+
+def _record_media() -> None:
+    """Keep what pages put in Streamlit's media store (AppTest's store is gone after each run), so
+    that tests read the blobs and images a page hands the browser by URL."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    original = MediaFileManager.add
+    if getattr(original, "records", False):
+        return
+
+    def add(self, path_or_data, mimetype, coordinates, *args, **kwargs):
+        url = original(self, path_or_data, mimetype, coordinates, *args, **kwargs)
+        if isinstance(path_or_data, bytes):
+            _MEDIA[url.rsplit("/", 1)[-1]] = path_or_data
+            while len(_MEDIA) > _MEDIA_KEPT:
+                _MEDIA.popitem(last=False)
+        return url
+
+    add.records = True
+    MediaFileManager.add = add
+
+
+_record_media()
+
+
+def media(url: str) -> bytes:
+    """The bytes behind a media URL a page handed the browser in a test run."""
+    return _MEDIA[url.rsplit("/", 1)[-1]]
+
+
 def browser_charts(at) -> dict:
-    """The charts drawn in the browser by ui.plot, by key: the figure rebuilt from the plot
-    component's template and the blobs drawn with it (as plotly.js gets it), and its options."""
+    """The charts drawn in the browser by ui.plot, by key: the figure rebuilt from the template and
+    the blobs at the URLs the page gave (as plotly.js gets it), its options, images and blob URLs."""
     from figures.packed import fill, unpack
 
-    arrays, payloads = {}, {}
+    out = {}
     for element in at.get("bidi_component"):
         proto = element.proto
-        if proto.component_name == "descent_blob":
-            blob_id, values = unpack(proto.bytes)
-            arrays[blob_id] = values
-        elif proto.component_name == "descent_plot":
-            payloads[proto.id.split("-", 2)[-1]] = json.loads(proto.bytes)
-    return {key: {**_listed(fill(p["spec"], arrays, p["images"])), "opts": p["opts"], "images": p["images"]}
-            for key, p in payloads.items()}
+        if proto.component_name != "descent_plot":
+            continue
+        payload = json.loads(proto.bytes)
+        arrays = dict(unpack(media(url)) for url in payload["blobs"].values())
+        out[proto.id.split("-", 2)[-1]] = {**_listed(fill(payload["spec"], arrays, payload["images"])),
+                                           "opts": payload["opts"], "images": payload["images"],
+                                           "blobs": payload["blobs"]}
+    return out
 
 
 def _listed(tree):

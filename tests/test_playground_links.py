@@ -37,6 +37,8 @@ def test_a_set_up_round_trips_through_its_link():
     at.radio(key="variant").set_value("lecture").run()
     at.toggle(key="animate").set_value(False).run()
     at.number_input(key="start_x_bowl").set_value(-1.25).run()
+    at.session_state["open_run1_schedule"] = True  # the panel that holds it
+    at.run()
     at.selectbox(key="run1_schedule").set_value("step").run()
     ok(at)
     link = {k: at.query_params[k] for k in at.query_params}

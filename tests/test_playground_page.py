@@ -10,7 +10,7 @@ import optimizers
 import surfaces
 from figures.diagnostics import series
 from lab.playground import View, run_view
-from tests.apptest_helpers import browser_charts, decode, ok
+from tests.apptest_helpers import browser_charts, decode, media, ok
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "playground.py")
 
@@ -41,8 +41,9 @@ def test_default_view_runs_and_draws_both_runs():
     np.testing.assert_allclose(p1[0], bowl.start)
     ref = optimizers.simulate(bowl, optimizers.get("gd", lr=1e-2), steps=1_000, record=("path",))
     np.testing.assert_allclose(p1[-1], ref.path[0, -1], rtol=1e-6, atol=1e-9)
-    assert {"map", "diagnostics", "eta_0", "eta_1"} <= set(browser_charts(at))
+    assert set(browser_charts(at)) == {"map", "diagnostics"}
     assert not at.get("plotly_chart") and not at.dataframe and not at.latex  # closed panels are not built
+    assert all(s.key != "run0_noise" for s in at.slider)  # nor the run panels' closed settings
 
 
 def test_the_map_handed_to_the_browser_is_the_engines_paths():
@@ -76,25 +77,26 @@ def test_the_diagnostics_handed_to_the_browser_are_the_engines_curves():
         np.testing.assert_allclose(loss["y"], s["loss"][steps], rtol=2e-7)
 
 
-def test_a_learning_rate_move_resends_only_that_runs_arrays():
+def test_a_learning_rate_move_changes_only_that_runs_arrays():
     at = ok(fresh())
-    blobs = {e.proto.id.split("-", 2)[-1]: e.proto.bytes for e in at.get("bidi_component")
-             if e.proto.component_name == "descent_blob"}
+    before = {key: chart["blobs"] for key, chart in browser_charts(at).items()}
     at.select_slider(key="run0_gd_lr").set_value(1e-3).run()
-    after = {e.proto.id.split("-", 2)[-1]: e.proto.bytes for e in at.get("bidi_component")
-             if e.proto.component_name == "descent_blob"}
-    assert set(after) == set(blobs)
-    changed = sorted(k for k in blobs if blobs[k] != after[k])
-    assert changed == ["diagnostics-blob0", "map-blob0"], changed
+    after = {key: chart["blobs"] for key, chart in browser_charts(at).items()}
+    for key in ("map", "diagnostics"):  # one blob each per run: run 1's is new, run 2's the same URL
+        assert len(before[key]) == len(after[key]) == 2
+        assert len(set(before[key].values()) & set(after[key].values())) == 1, key
+    (image,) = browser_charts(at)["map"]["images"]
+    assert media(image).startswith(b"\x89PNG")
 
 
 def test_closed_panels_are_built_when_opened():
     at = ok(fresh())
-    for key in ("open_inspector", "open_ended", "open_export", "open_rules"):
+    for key in ("open_inspector", "open_ended", "open_export", "open_rules", "open_run0_schedule", "open_run0_more"):
         at.session_state[key] = True
     at.run()
     ok(at)
     assert at.get("plotly_chart")  # the step inspector
+    assert "eta_0" in browser_charts(at) and at.slider(key="run0_noise") and at.number_input(key="run0_seed")
     assert any("Run 1" in str(r) for r in at.dataframe[-1].value["run"])
     assert any("\\theta" in m.value for m in at.latex)
     assert at.get("download_button")
@@ -155,8 +157,37 @@ def test_up_to_four_runs_and_typed_start():
         np.testing.assert_allclose(path_of(chart, f"Run {k}")[0], [1.0, -0.5])
 
 
+def test_a_closed_panel_keeps_its_settings_in_the_runs_and_the_link():
+    at = ok(fresh())
+    at.session_state["open_run0_schedule"] = True
+    at.run()
+    at.selectbox(key="run0_schedule").set_value("step").run()
+    at.slider(key="run0_noise").set_value(0.3).run()
+    noisy = path_of(the_map(at), "Run 1")
+    at.session_state["open_run0_schedule"] = False
+    at.run()
+    ok(at)
+    assert all(s.key != "run0_noise" for s in at.slider)  # closed: not drawn
+    np.testing.assert_array_equal(path_of(the_map(at), "Run 1"), noisy)  # the same run
+    assert at.query_params["run0_schedule"] == "step" and at.query_params["run0_noise"] == "0.3"
+    at.session_state["open_run0_schedule"] = True
+    at.run()
+    assert at.selectbox(key="run0_schedule").value == "step" and at.slider(key="run0_noise").value == 0.3
+
+
+def test_a_link_that_sets_a_closed_panels_settings_opens_it():
+    from tests.apptest_helpers import open_link
+
+    at = ok(open_link(PAGE, {"steps": "1000", "run1_noise": "0.25", "run1_seed": "3"}))
+    assert at.slider(key="run1_noise").value == 0.25 and at.number_input(key="run1_seed").value == 3
+    assert all(s.key != "run0_noise" for s in at.slider)  # run 1's panel stays closed
+    assert not at.warning
+
+
 def test_bad_schedule_parameters_get_a_message_naming_the_field():
     at = fresh()
+    at.session_state["open_run0_schedule"] = True
+    at.run()
     at.selectbox(key="run0_schedule").set_value("step").run()
     at.number_input(key="run0_step_step_size").set_value(0).run()
     assert not at.exception

@@ -7,6 +7,13 @@ not fit is replaced by the default, and a parameter no widget claims is ignored:
 listed in a note at the top of the page. After the widgets, ``sync`` writes every value that
 differs from its default back to the URL, so the address bar is always a link to this view.
 The parsing and formatting rules are in lab.links (no Streamlit there).
+
+A panel that is built only while open (``ui.page.lazy``) does not draw its widgets when closed,
+and Streamlit forgets the state of a widget it did not draw. Each value is therefore also kept
+here at the end of a run; ``value(key, default)`` reads a setting whose widget is not drawn (and
+keeps it in the link), and the widget starts from the kept value when its panel opens again.
+``opened_by(prefixes)`` tells a page whether the link sets a value in a panel, so that the panel
+opens and its widgets read the link.
 """
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ from lab import links as L
 from ui.i18n import KEY as LANG_KEY
 from ui.i18n import t, unknown_language
 
-STATE = "_links"  # per session: {"page", "pending", "notes", "fields"}
+STATE = "_links"  # per session: {"page", "pending", "notes", "seeded", "fields", "kept", "alive"}
 KEEP = (LANG_KEY,)  # parameters owned elsewhere (the language picker)
 
 
@@ -26,12 +33,12 @@ def begin(page: str) -> None:
     state = st.session_state.get(STATE)
     if state is None or state["page"] != page:
         pending = {k: st.query_params.get_all(k)[-1] for k in st.query_params if k not in KEEP}
-        state = {"page": page, "pending": pending, "notes": [], "seeded": False}
+        state = {"page": page, "pending": pending, "notes": [], "seeded": False, "kept": {}}
         st.session_state[STATE] = state
         if unknown_language() is not None:  # read now: the language picker drops it from the URL
             state["notes"].append(t("links.bad", key=LANG_KEY, raw=unknown_language(),
                                     allowed=t("links.choices", choices=", ".join(i18n.LANGUAGES))))
-    state["fields"] = {}
+    state["fields"], state["alive"] = {}, set()
     st.session_state[STATE + "_note_box"] = st.empty()
 
 
@@ -45,7 +52,8 @@ def _register(field: L.Field) -> None:
         except L.LinkValueError as exc:
             state["notes"].append(t("links.bad", key=exc.key, raw=exc.raw, allowed=t(f"links.{exc.rule}", **exc.fields)))
     if field.key not in st.session_state:
-        st.session_state[field.key] = field.default
+        kept = state["kept"].get(field.key)
+        st.session_state[field.key] = field.default if kept is None else kept[1]
 
 
 def select(widget, label: str, options, default, key: str, **kwargs):
@@ -82,6 +90,24 @@ def multiselect(label: str, options, default, key: str, **kwargs):
     return st.multiselect(label, options, key=key, **kwargs)
 
 
+def value(key: str, default):
+    """The value of the linked setting ``key`` whose widget is not drawn in this run (its panel is
+    closed): as last drawn or set, else ``default``. It stays in the link."""
+    state = st.session_state[STATE]
+    state["alive"].add(key)
+    found = st.session_state.get(key)
+    if found is not None:
+        return found
+    kept = state["kept"].get(key)
+    return default if kept is None else kept[1]
+
+
+def opened_by(*prefixes: str) -> bool:
+    """Whether the link this page opened with (not yet read) sets a setting whose key starts with one
+    of ``prefixes``: the panel holding those settings opens, so that its widgets read them."""
+    return any(k.startswith(prefixes) for k in st.session_state[STATE]["pending"])
+
+
 def sync() -> None:
     """After the widgets: report what the link could not use, and write this view into the URL."""
     state = st.session_state[STATE]
@@ -90,7 +116,11 @@ def sync() -> None:
         state["pending"], state["seeded"] = {}, True
     if state["notes"]:
         st.session_state[STATE + "_note_box"].warning(t("links.ignored", items=t("links.separator").join(state["notes"])))
-    wanted = L.query(state["fields"], st.session_state)
+    # Values of widgets drawn now are kept; kept values read by value() stay; the rest are forgotten.
+    kept = {k: v for k, v in state["kept"].items() if k in state["alive"]}
+    kept.update((k, (field, st.session_state[k])) for k, field in state["fields"].items() if k in st.session_state)
+    state["kept"] = kept
+    wanted = L.query({k: field for k, (field, _) in kept.items()}, {k: v for k, (_, v) in kept.items()})
     for k in KEEP:
         if k in st.query_params:
             wanted[k] = st.query_params[k]

@@ -40,9 +40,13 @@ def presenting() -> bool:
     return bool(st.session_state.get(PRESENT_KEY, False))
 
 
-def lazy(label: str, key: str, body: Callable[[], None]) -> None:
+def lazy(label: str, key: str, body: Callable[[], object], opened_by: tuple = ()):
     """An expander whose ``body`` runs only while it is open (opening it reruns the page): a panel
-    that is rarely opened costs a rerun nothing. ``key`` keeps it open across reruns."""
-    with st.expander(label, key=key, on_change="rerun") as box:
+    that is rarely opened costs a rerun nothing. ``key`` keeps it open across reruns; it starts open
+    when the link sets a setting whose key starts with one of ``opened_by`` (see ui.links).
+    Returns what ``body`` returned, or None while closed."""
+    with st.expander(label, expanded=bool(opened_by) and links.opened_by(*opened_by), key=key,
+                     on_change="rerun") as box:
         if box.open:
-            body()
+            return body()
+    return None

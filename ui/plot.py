@@ -1,16 +1,17 @@
 """Charts drawn in the browser: a figure split into a template and blobs (figures.packed), shown
-through two custom components (Streamlit's components v2, no build step).
+through a custom component (Streamlit's components v2, no build step).
 
-- ``descent_blob``: one blob of arrays. Its element stays byte-identical while its run is
-  unchanged, so Streamlit sends the browser a short reference instead of the arrays.
-- ``descent_plot``: the template, the URLs of its images and the options; the browser draws it
-  with plotly.js. A map (``show_map``) also animates there and reports clicks and the scrubbed step.
+- The template, the options and the URLs of the blobs and images go in the component's data;
+  the browser draws the figure with plotly.js. A map (``show_map``) also animates there and
+  reports clicks and the scrubbed step.
+- Each blob (one run's arrays) and image (the surface raster) goes to Streamlit's media store,
+  whose URLs name the bytes by their hash: the browser fetches a blob once and keeps it, so a
+  slider move costs the template and the arrays of the run that moved, never the surface.
 
-Both components carry only a few lines of inline JavaScript, which imports the real client,
+The component carries only a few lines of inline JavaScript, which imports the real client,
 ``static/descent/plot.js``, from Streamlit's static serving (``server.enableStaticServing``); the
 browser caches it and the plotly.js bundle (copied from the plotly package into
-``static/vendor/`` on first import). Images (the surface raster) go to Streamlit's media store
-and reach the browser by URL, once per surface.
+``static/vendor/`` on first import).
 """
 from __future__ import annotations
 
@@ -73,39 +74,31 @@ def _loader(entry: str) -> str:
     )
 
 
-_BLOB = st.components.v2.component("descent_blob", js=_loader("carry"), isolate_styles=False)
 _PLOT = st.components.v2.component("descent_plot", js=_loader("render"), isolate_styles=False)
+BLOB_MIME = "application/octet-stream"
 
 
-def _image_urls(part: Split, key: str) -> list[str]:
-    """Each image of ``part`` in Streamlit's media store, by URL (the same bytes give the same URL)."""
+def _media_url(raw: bytes, mime: str, where: str) -> str:
+    """``raw`` in Streamlit's media store for this session (``where`` names its place on the page)."""
     from streamlit import runtime
 
-    urls = []
-    for k, (mime, raw) in enumerate(part.images):
-        url = runtime.get_instance().media_file_mgr.add(raw, mime, f"descent:{key}:{k}")
-        urls.append(_base().rstrip("/") + url if url.startswith("/") else url)
-    return urls
+    url = runtime.get_instance().media_file_mgr.add(raw, mime, where)
+    return _base().rstrip("/") + url if url.startswith("/") else url
 
 
 def _payload(part: Split, key: str, opts: dict) -> bytes:
-    """The plot component's data: UTF-8 JSON of the template (encoded once per figure), image URLs
-    and options."""
+    """The component's data: UTF-8 JSON of the template (encoded once per figure), the URLs of its
+    blobs and images, and the options."""
+    blobs = {blob.id: _media_url(blob.data, BLOB_MIME, f"descent:{key}:blob{k}") for k, blob in enumerate(part.blobs)}
+    images = [_media_url(raw, mime, f"descent:{key}:image{k}") for k, (mime, raw) in enumerate(part.images)]
     opts = {"plotly": f"{_base()}app/static/{PLOTLY_PATH}", "labels": {"failed": t("plot.failed")}, **opts}
-    return b'{"images":' + dumps(_image_urls(part, key)) + b',"opts":' + dumps(opts) + b',"spec":' \
-        + part.template_json + b"}"
-
-
-def _blobs(part: Split, key: str) -> None:
-    for k, blob in enumerate(part.blobs):
-        _BLOB(key=f"{key}-blob{k}", data=blob.data)
+    return (b'{"blobs":' + dumps(blobs) + b',"images":' + dumps(images) + b',"opts":' + dumps(opts)
+            + b',"spec":' + part.template_json + b"}")
 
 
 def show(part: Split, *, key: str, height: int | None = None, config: dict | None = None) -> None:
     """Draw ``part`` (a figures.packed.Split) in the browser; ``config`` is plotly.js's config."""
-    with st.container(gap=None):
-        _blobs(part, key)
-        _PLOT(key=key, data=_payload(part, key, {"height": height, "present": presenting(), "config": config or {}}))
+    _PLOT(key=key, data=_payload(part, key, {"height": height, "present": presenting(), "config": config or {}}))
 
 
 def _point(value) -> tuple[float, float] | None:
@@ -142,6 +135,4 @@ def show_map(part: Split, anim: dict, *, key: str, height: int, on_click=None, o
             if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                 on_step(int(value))
         callbacks["on_step_change"] = stepped
-    with st.container(gap=None):
-        _blobs(part, key)
-        _PLOT(key=key, data=_payload(part, key, opts), **callbacks)
+    _PLOT(key=key, data=_payload(part, key, opts), **callbacks)

@@ -1,37 +1,53 @@
-// Descent Lab's charts in the browser (the components of ui/plot.py load this module once per page).
+// Descent Lab's charts in the browser (the component of ui/plot.py loads this module once per page).
 //
-// A chart arrives as a JSON template whose large arrays sit in blobs (figures/packed.py): each blob
-// is an element of its own, so the browser keeps one that did not change and the server sends a
-// short reference instead. `carry` files a blob's arrays in a page-wide store; `render` waits for
-// the blobs its template names, themes the figure from Streamlit's CSS variables and draws it
-// with plotly.js (the bundle the plotly package ships, loaded once and cached by the browser).
-// A trajectory map (opts.map) also animates here: a "now" marker per run follows the drawn path at
-// display rate (requestAnimationFrame), with Play/Pause, a step scrubber and a speed choice, and
-// reports back only a click on the map (a new start) and the scrubbed step.
+// A chart arrives as a JSON template whose large arrays sit in blobs (figures/packed.py). A blob's
+// URL names its bytes by their hash, so each blob is fetched once and kept here: a slider move that
+// changes one run costs the template and that run's arrays. `render` waits for the blobs its template
+// names, themes the figure from Streamlit's CSS variables and draws it with plotly.js (the bundle the
+// plotly package ships, loaded once and cached by the browser). A trajectory map (opts.map) also
+// animates here: a "now" marker per run follows the drawn path at display rate
+// (requestAnimationFrame), with Play/Pause, a step scrubber and a speed choice, and reports back
+// only a click on the map (a new start) and the scrubbed step.
 
 const STORE = (window.__descentLab ??= { blobs: new Map(), clock: 0 });
 const KEEP_BLOBS = 64; // blobs kept once no chart asked for them lately: a page shows about 20
+const FETCH_TRIES = 3;
 const PLAY_SECONDS = 6; // one pass over the whole run at speed 1×
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const DRAG_PX = 5; // a press that moved further is a zoom, not a click
 
 // ---------------------------------------------------------------- blobs
-function entry(id) {
+async function fetchBlob(url) {
+  // A newer run of the page may already have replaced this blob on the server: retry briefly, and the
+  // chart that asked is then usually superseded by the newer one anyway.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) throw new Error(`${response.status} for ${url}`);
+      return decode(new Uint8Array(await response.arrayBuffer())).arrays;
+    } catch (error) {
+      if (attempt >= FETCH_TRIES) throw error;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}
+
+function blob(id, url) {
   let e = STORE.blobs.get(id);
   if (!e) {
-    let resolve;
-    const promise = new Promise((r) => (resolve = r));
-    e = { promise, resolve, arrays: null, used: 0 };
+    e = { promise: fetchBlob(url), used: 0 };
+    e.promise.catch(() => STORE.blobs.delete(id)); // asked again, it is fetched again
     STORE.blobs.set(id, e);
+    evict();
   }
   e.used = ++STORE.clock;
-  return e;
+  return e.promise;
 }
 
 function evict() {
   if (STORE.blobs.size <= KEEP_BLOBS) return;
-  const done = [...STORE.blobs.entries()].filter(([, e]) => e.arrays).sort((a, b) => a[1].used - b[1].used);
-  for (const [id] of done.slice(0, STORE.blobs.size - KEEP_BLOBS)) STORE.blobs.delete(id);
+  const oldest = [...STORE.blobs.entries()].sort((a, b) => a[1].used - b[1].used);
+  for (const [id] of oldest.slice(0, STORE.blobs.size - KEEP_BLOBS)) STORE.blobs.delete(id);
 }
 
 function decode(bytes) {
@@ -68,18 +84,6 @@ function rows(columns, n) {
   const out = new Array(n);
   for (let i = 0; i < n; i++) out[i] = columns.map((c) => c[i]);
   return out;
-}
-
-export function carry({ data, parentElement }) {
-  const holder = parentElement.closest('[data-testid="stElementContainer"]');
-  if (holder) holder.style.display = "none";
-  const blob = decode(data);
-  const e = entry(blob.id);
-  if (!e.arrays) {
-    e.arrays = blob.arrays;
-    e.resolve(blob.arrays);
-  }
-  evict();
 }
 
 // ---------------------------------------------------------------- plotly.js
@@ -122,10 +126,10 @@ function fill(tree, arrays, images) {
   return tree;
 }
 
-async function materialize(spec, images) {
-  const ids = [...refs(spec, new Set())];
-  const found = await Promise.all(ids.map((id) => entry(id).promise));
-  return fill(spec, new Map(ids.map((id, k) => [id, found[k]])), images);
+async function materialize(payload) {
+  const ids = [...refs(payload.spec, new Set())];
+  const found = await Promise.all(ids.map((id) => blob(id, payload.blobs[id])));
+  return fill(payload.spec, new Map(ids.map((id, k) => [id, found[k]])), payload.images);
 }
 
 // ---------------------------------------------------------------- theme
@@ -245,7 +249,7 @@ function destroy(view) {
 async function draw(view, payload, token) {
   const { opts } = payload;
   const Plotly = await loadPlotly(opts.plotly);
-  const figure = await materialize(payload.spec, payload.images);
+  const figure = await materialize(payload);
   if (token !== view.token) return;
   const data = thicken(figure.data, opts);
   const layout = themed(figure.layout, theme(view.root), opts);
