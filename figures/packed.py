@@ -12,7 +12,8 @@ template, which names blobs by their hash, is all that changes for the runs that
   images (PNG bytes the page serves by URL, ``{"$img": k}`` in the template).
 - ``pack``/``unpack``: a blob's bytes. Layout: 4 bytes (little-endian uint32) header length,
   the header (UTF-8 JSON: ``{"id", "arrays": {name: {"type", "offset", "length", ...}}}``, a
-  2-D array as ``{"shape", "columns": [one such entry per column]}``), zero padding to 8 bytes,
+  narrow 2-D array as ``{"shape", "columns": [one such entry per column]}``, a wide one as one
+  entry with its ``shape``), zero padding to 8 bytes,
   then each array, each starting at a multiple of 8 bytes.
 - ``join(split)`` puts the arrays back: the figure as the browser draws it (for tests).
 
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MIN_ARRAY = 32  # arrays shorter than this stay in the template as JSON lists
+COLUMNS = 4  # a 2-D array this narrow (customdata) is stored column by column, each with its own encoding
 F4_MAX = float(np.finfo(np.float32).max)
 _ALIGN = 8
 _DTYPES = {"f4": np.float32, "f8": np.float64, "i4": np.int32, "d2": np.uint16}
@@ -107,8 +109,9 @@ def _encode(values: np.ndarray) -> tuple[np.ndarray, dict]:
 def pack(arrays: dict) -> Blob:
     """``arrays`` ({name: 1-D or 2-D array}) as one Blob; the id hashes the encoded bytes.
 
-    A 2-D array (n, k) is stored column by column, each with its own encoding (a step column and
-    a loss column of ``customdata``); an array equal to one stored before points at its bytes."""
+    A 2-D array (n, k) of up to COLUMNS columns is stored column by column, each with its own
+    encoding (a step column and a loss column of ``customdata``), a wider one (a contour's z) row
+    by row; an array equal to one stored before points at its bytes."""
     entries, chunks, offset, seen = {}, [], 0, {}
 
     def store(values) -> dict:
@@ -124,8 +127,10 @@ def pack(arrays: dict) -> Blob:
 
     for name, values in arrays.items():
         a = np.asarray(values)
-        if a.ndim == 2:
+        if a.ndim == 2 and a.shape[1] <= COLUMNS:
             entries[name] = {"shape": [int(n) for n in a.shape], "columns": [store(a[:, j]) for j in range(a.shape[1])]}
+        elif a.ndim == 2:
+            entries[name] = {**store(a.ravel()), "shape": [int(n) for n in a.shape]}
         else:
             entries[name] = store(a.ravel())
     body = b"".join(chunks)
@@ -153,7 +158,7 @@ def unpack(data: bytes) -> tuple[str, dict]:
         if "columns" in head:
             out[name] = np.column_stack([_read(data, base, c) for c in head["columns"]]).reshape(head["shape"])
         else:
-            out[name] = _read(data, base, head)
+            out[name] = _read(data, base, head).reshape(head.get("shape", (-1,)))
     return header["id"], out
 
 

@@ -2,9 +2,10 @@
 import streamlit as st
 
 import surfaces
-from figures.surface_map import thumbnail
 from ui.i18n import lang, t
 from ui.page import finish, setup
+from ui.plot import show
+from ui.views import thumbnail_part
 
 setup("home")
 
@@ -12,17 +13,11 @@ PER_ROW = 3
 CHART_CONFIG = {"displayModeBar": False}
 
 
-@st.cache_data(show_spinner=False)
-def surface_thumbnail(name: str, language: str):
-    """The gallery thumbnail of one surface, built once per server process and language."""
-    return thumbnail(surfaces.get(name), lang=language)
-
-
 def surface_card(name: str):
     surface = surfaces.get(name)
     badge = f" :blue-badge[{t('home.lecture_badge')}]" if name in surfaces.LECTURE else ""
     st.markdown(f"**{t(f'surface.{name}.title')}** `{name}`{badge}")
-    st.plotly_chart(surface_thumbnail(name, lang()), config=CHART_CONFIG, key=f"thumb-{name}")
+    show(thumbnail_part(name, lang()), config=CHART_CONFIG, key=f"thumb-{name}")
     st.caption(t(f"surface.{name}.description"))
     # Inline math, not st.latex: KaTeX wraps inline formulas at + and =, so long ones fit a narrow column.
     st.markdown(f"${surface.latex}$")

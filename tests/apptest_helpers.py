@@ -77,6 +77,13 @@ def _listed(tree):
     return tree.tolist() if isinstance(tree, np.ndarray) else tree
 
 
+def map_lines(chart) -> list:
+    """The runs' paths on a trajectory map (figures.map): its line traces but the dark casings under them."""
+    from figures.map import CASING_NAME
+
+    return [t for t in chart["data"] if t.get("mode") == "lines" and t.get("name") != CASING_NAME]
+
+
 def chart_specs(at):
     """Every chart on the page: Plotly charts and the charts drawn by ui.plot."""
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")] + list(browser_charts(at).values())

@@ -16,7 +16,7 @@ def test_app_entry_shows_the_home_page():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S).run()
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == ["Descent Lab"]
-    assert len(at.get("plotly_chart")) == len(surfaces.names())
+    assert len(chart_specs(at)) == len(surfaces.names())
 
 
 def test_home_page_runs_alone_with_one_finite_chart_per_surface():

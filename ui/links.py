@@ -24,7 +24,7 @@ from lab import links as L
 from ui.i18n import KEY as LANG_KEY
 from ui.i18n import t, unknown_language
 
-STATE = "_links"  # per session: {"page", "pending", "notes", "seeded", "fields", "kept", "alive"}
+STATE = "_links"  # per session: {"page", "pending", "notes", "seeded", "fields", "kept", "alive", "drawn_before"}
 KEEP = (LANG_KEY,)  # parameters owned elsewhere (the language picker)
 
 
@@ -38,6 +38,7 @@ def begin(page: str) -> None:
         if unknown_language() is not None:  # read now: the language picker drops it from the URL
             state["notes"].append(t("links.bad", key=LANG_KEY, raw=unknown_language(),
                                     allowed=t("links.choices", choices=", ".join(i18n.LANGUAGES))))
+    state["drawn_before"] = set(state.get("fields", ()))  # a key popped since was reset on purpose
     state["fields"], state["alive"] = {}, set()
     st.session_state[STATE + "_note_box"] = st.empty()
 
@@ -52,7 +53,9 @@ def _register(field: L.Field) -> None:
         except L.LinkValueError as exc:
             state["notes"].append(t("links.bad", key=exc.key, raw=exc.raw, allowed=t(f"links.{exc.rule}", **exc.fields)))
     if field.key not in st.session_state:
-        kept = state["kept"].get(field.key)
+        # A widget hidden in the last run (its panel closed) starts from its kept value; one drawn then
+        # and gone now was reset by the page (a "default start" button), so it starts from its default.
+        kept = None if field.key in state["drawn_before"] else state["kept"].get(field.key)
         st.session_state[field.key] = field.default if kept is None else kept[1]
 
 

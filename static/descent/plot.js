@@ -58,8 +58,9 @@ function decode(bytes) {
   const base = 4 + length + ((8 - ((4 + length) % 8)) % 8);
   const arrays = {};
   for (const [name, h] of Object.entries(header.arrays)) {
-    arrays[name] = h.columns ? rows(h.columns.map((c) => column(buffer, base, c, header.id)), h.shape[0])
-      : column(buffer, base, h, header.id);
+    if (h.columns) arrays[name] = rows(h.columns.map((c) => column(buffer, base, c, header.id)), h.shape[0]);
+    else if (h.shape) arrays[name] = grid(column(buffer, base, h, header.id), h.shape);
+    else arrays[name] = column(buffer, base, h, header.id);
   }
   return { id: header.id, arrays };
 }
@@ -77,6 +78,13 @@ function column(buffer, base, h, id) {
     return values;
   }
   throw new Error(`blob ${id}: unknown array type ${h.type}`);
+}
+
+function grid(flat, [n, k]) {
+  // A contour's z: one typed row per row.
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = flat.subarray(i * k, (i + 1) * k);
+  return out;
 }
 
 function rows(columns, n) {
