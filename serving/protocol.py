@@ -160,10 +160,11 @@ MEDIA_URL = re.compile(rb'"(/(?:[\w.-]+/)*media/[0-9a-f]+\.\w+)"')
 
 
 def fetch_bytes(url: str, cookies: dict[str, str], timeout: float = 30.0) -> int:
-    """GET ``url`` with the session's cookies (a load balancer's sticky cookie among them); returns the
-    size of the body."""
+    """GET ``url`` as a browser does, with the session's cookies (a load balancer's sticky cookie among
+    them) and gzip accepted; returns the size of the body as transferred."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    request = urllib.request.Request(url, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
+    request = urllib.request.Request(url, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+                                                   "Accept-Encoding": "gzip"})
     with opener.open(request, timeout=timeout) as response:
         return len(response.read())
 

@@ -47,7 +47,7 @@ def _plotly_bundle() -> str:
     if not target.exists() or target.stat().st_size != source.stat().st_size:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
-        shutil.copyfile(source, partial)
+        shutil.copy2(source, partial)  # with its date: browsers keep an older file longer without asking
         partial.replace(target)  # atomic: another process never serves half a file
     return f"vendor/{target.name}"
 
