@@ -6,7 +6,8 @@
 Starts a fresh app process and Debian's headless Chromium on this machine (playwright), opens the
 Playground as a new student would and measures:
 
-- first visit: from navigation to the map drawn with its paths (the page usable), and the bytes
+- first visit (a new browser, the server already running): from navigation to the map drawn with
+  its paths (the page usable), and the bytes
   the browser transferred for plotly.js on that visit and on a second one in the same browser
   (0 when it came from the browser's cache);
 - slider to picture: from the key press on Run 1's learning-rate slider (ArrowLeft, one stop down
@@ -30,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from serving.capacity import served  # noqa: E402
+from serving.capacity import open_playground, served  # noqa: E402
+from serving.loadtest import run_coroutine  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -151,6 +153,7 @@ def measure(root: Path, count: int, legacy: bool) -> dict:
     from playwright.sync_api import sync_playwright
 
     with served(1, root) as (url, _, _), sync_playwright() as p:
+        run_coroutine(open_playground(url))  # the process's own first run (imports, the engine): start-up, not a visit
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             visit, first, again = first_visit(browser, url)

@@ -105,6 +105,23 @@ HEADER = ("| what | moves | server CPU per move, median of batches, ms | worst b
           "|---|---|---|---|---|---|---|")
 
 
+def measure(root: Path, moves: int, page: str = "both") -> dict:
+    """{"move": …, "hit": …, "home": …}: each ``(CPU s per move by batch, bytes per move, latency s per move)``
+    for a fresh app process of the checkout at ``root``."""
+    out = {}
+    with served(1, Path(root)) as (url, pids, _):
+        process = psutil.Process(pids[0])
+        if page in ("playground", "both"):
+            out["move"], out["hit"] = asyncio.run(playground(url, process, moves + 1))
+        if page in ("home", "both"):
+            out["home"] = asyncio.run(home(url, process, moves))
+    return out
+
+
+LABELS = {"move": "Playground: learning-rate move (new simulation)", "hit": "Playground: the same moves again (cache hits)",
+          "home": "Home: a rerun"}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--moves", type=int, default=30)
@@ -114,30 +131,20 @@ def main() -> int:
     args = ap.parse_args()
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
-    rows = [HEADER]
-    medians = {}
-    for name, root in (("this checkout", ROOT), ("peer", args.peer)):
-        if root is None:
-            continue
-        with served(1, Path(root)) as (url, pids, _):
-            process = psutil.Process(pids[0])
-            if args.page in ("playground", "both"):
-                fresh, again = asyncio.run(playground(url, process, args.moves + 1))
-                rows.append(row(f"{name}: Playground learning-rate move (new simulation)", fresh))
-                rows.append(row(f"{name}: the same moves again (cache hits)", again))
-                medians[name, "move"] = statistics.median(fresh[0])
-                medians[name, "hit"] = statistics.median(again[0])
-            if args.page in ("home", "both"):
-                reruns = asyncio.run(home(url, process, args.moves))
-                rows.append(row(f"{name}: Home rerun", reruns))
-                medians[name, "home"] = statistics.median(reruns[0])
+    results = {"this checkout": measure(ROOT, args.moves, args.page)}
+    if args.peer:
+        results["peer"] = measure(Path(args.peer), args.moves, args.page)
+    rows = [HEADER] + [row(f"{name}: {LABELS[what]}", samples) for name, r in results.items()
+                       for what, samples in r.items()]
     print("\n".join(rows))
-    if ("this checkout", "move") in medians:
-        print(f"\nthis checkout: a computing move costs {medians['this checkout', 'move'] / medians['this checkout', 'hit']:.2f}× "
+    mine = results["this checkout"]
+    if "move" in mine:
+        print(f"\nthis checkout: a computing move costs {statistics.median(mine['move'][0]) / statistics.median(mine['hit'][0]):.2f}× "
               "the CPU of a cache hit (the rerun's fixed cost)")
     for what in ("move", "home"):
-        if ("peer", what) in medians:
-            print(f"{what}: this checkout / peer = {medians['this checkout', what] / medians['peer', what]:.2f}")
+        if "peer" in results and what in mine:
+            ratio = statistics.median(mine[what][0]) / statistics.median(results["peer"][what][0])
+            print(f"{LABELS[what]}: CPU this checkout / peer = {ratio:.2f}")
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     return 0

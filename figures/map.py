@@ -332,7 +332,7 @@ def map_split(surface, runs, *, max_points: int = BROWSER_POINTS, height: int = 
     height = integer("map_split", "height", height, 100, 10_000)
     data, groups, moving = _map_traces(surface, runs, max_points, lang)
     layout = _layout(surface, height)
-    layout["legend"] = dict(orientation="h", yanchor="top", y=-0.1, xanchor="left", x=0.0)
+    layout["legend"] = dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0)  # clear of the axis title
     anim = {"runs": [{"path": p, "now": n} for _, _, _, p, n in moving],
             "total": max((int(run.steps[-1]) for run in runs if len(run.steps)), default=0)}
     return split({"data": data, "layout": layout}, groups), anim

@@ -273,7 +273,8 @@ async function draw(view, payload, token) {
     view.hooked = true; // a zoom, a resize or a legend click redraws the markers at their start
     view.gd.on("plotly_afterplot", () => view.anim && place(view, true));
   }
-  if (map) animate(view, map, data);
+  if (map && map.runs.length) animate(view, map, data);
+  else stopAnimation(view);
   view.gd.dataset.drawn = String(token);
 }
 
@@ -310,6 +311,14 @@ function animate(view, map, data) {
   controls(view);
   place(view, true);
   if (before && before.playing) play(view);
+}
+
+function stopAnimation(view) {
+  // A chart without runs to animate (the Playground's animation switched off): no controls.
+  cancelAnimationFrame(view.raf);
+  view.anim = null;
+  if (view.controls) view.controls.box.remove();
+  view.controls = null;
 }
 
 function indexOfStep(timeline, s) {
@@ -454,6 +463,6 @@ function showButton(view) {
 function showStep(view, s) {
   const c = view.controls, a = view.anim;
   if (!c) return;
-  if (!a.playing || Number(c.scrub.value) !== a.u) c.scrub.value = String(a.u);
+  c.scrub.value = String(a.u);
   c.step.textContent = a.labels.step.replace("{step}", format(s)).replace("{total}", format(a.total));
 }
