@@ -145,6 +145,23 @@ def load_rows(processes: int, sessions, duration: float, shared: bool = False) -
     return rows
 
 
+KEEP_MARK = "not part of this record's script"
+
+
+def kept_sections(path: Path) -> list[str]:
+    """The sections of the record at ``path`` that other measurements wrote by hand (their heading says
+    KEEP_MARK): carried over, after this record's own."""
+    if not path.exists():
+        return []
+    kept, keeping = [], False
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            keeping = KEEP_MARK in line
+        if keeping:
+            kept.append(line)
+    return [""] + kept if kept else []
+
+
 COMMANDS = [
     "## Measuring again", "",
     "Each measurement is one command from the repository root; each prints medians and the load average.", "",
@@ -212,7 +229,7 @@ def main() -> int:
     print("\n" + "\n".join(out[-3:]), flush=True)
     out += load_rows(1, [max(sessions)], duration, shared=True)
     if args.write:
-        Path(args.write).write_text("\n".join(out) + "\n")
+        Path(args.write).write_text("\n".join(out + kept_sections(Path(args.write))) + "\n")
         print(f"\nwritten to {args.write}")
     return 0
 

@@ -61,13 +61,17 @@ def line_color(color: str) -> str:
 
 
 def lowest_loss(surface) -> float:
-    """L* = L at the lowest known minimum (``surface.minima[0]``), or 0 for a surface without one."""
+    """L* = L at the lowest known minimum (``surface.minima[0]``); for a surface without one (a typed
+    formula may have none in its window) the lowest finite L on a 64 × 64 grid over the window, else 0."""
     minima = surface.minima
     if len(minima):
         value = float(surface.loss(minima[0]))
         if np.isfinite(value):
             return value
-    return 0.0
+    (x0, x1), (y0, y1) = surface.bounds
+    X, Y = np.meshgrid(np.linspace(x0, x1, 64), np.linspace(y0, y1, 64))
+    L = np.asarray(surface.loss(np.stack([X, Y], -1)), dtype=np.float64)
+    return float(L[np.isfinite(L)].min()) if np.isfinite(L).any() else 0.0
 
 
 def pick(series: np.ndarray, max_points: int) -> np.ndarray:

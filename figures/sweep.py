@@ -54,7 +54,9 @@ def rows(result, L_star: float | None = None) -> list[dict]:
     for sweep in result.runs:
         with np.errstate(over="ignore", invalid="ignore"):
             gap = _clip(sweep.final_loss - L_star)
-        out.append(dict(rates=np.asarray(sweep.rates, dtype=np.float64), gap=gap, distance=_clip(sweep.distance),
+        # no known minimum (distance inf): no point on the distance row rather than one at the largest float
+        distance = np.where(np.isinf(sweep.distance), np.nan, _clip(sweep.distance))
+        out.append(dict(rates=np.asarray(sweep.rates, dtype=np.float64), gap=gap, distance=distance,
                         label=np.asarray(sweep.label), diverged_at=np.asarray(sweep.diverged_at)))
     return out
 

@@ -79,7 +79,8 @@ class BasinConfig:
     surface_params: tuple = ()  # ((name, value), ...) for the surface's factory (the bowl's kappa, angle)
 
     def __post_init__(self):
-        choice("basins", "surface", self.surface, surfaces.names())
+        choice("basins", "surface", self.surface, surfaces.choices())
+        object.__setattr__(self, "surface_params", surfaces.settings(self.surface, self.surface_params))
         choice("basins", "optimizer", self.optimizer, optimizers.names())
         choice("basins", "variant", self.variant, VARIANTS)
         choice("basins", "by", self.by, BY)

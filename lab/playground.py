@@ -11,6 +11,7 @@ import surfaces
 from figures.runs import PALETTE, RunView
 
 from . import controls as C
+from . import surface_choice
 from .controls import to_torch_names
 
 MAX_RUNS = 4
@@ -98,12 +99,11 @@ def view_from_link(params: dict) -> View:
     page's defaults). Values are trusted here: the page itself checks a link's values against each
     control's range and names what it cannot use."""
     p = dict(params)
-    surface = p.get("surface", "bowl")
-    surface_params = ()
+    surface, surface_params = surface_choice.from_link(p, "", "bowl")
     if surface == "bowl":
         surface_params = (("angle", float(p.get("bowl_angle", 0))), ("kappa", float(p.get("bowl_kappa", DEFAULT_KAPPA))))
-    start = surfaces.get(surface, **dict(surface_params)).start
-    start = (float(p.get(f"start_x_{surface}", start[0])), float(p.get(f"start_y_{surface}", start[1])))
+    surf = surfaces.get(surface, **dict(surface_params))
+    start = (float(p.get(f"start_x_{surf.name}", surf.start[0])), float(p.get(f"start_y_{surf.name}", surf.start[1])))
     variant = p.get("variant", "torch")
     runs = []
     for i in range(int(p.get("n_runs", len(DEFAULT_RUNS)))):

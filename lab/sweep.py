@@ -102,7 +102,7 @@ def _float(field: str, value) -> float:
 class SweepConfig:
     """One sweep; validated and normalized on construction (ValueError naming field, value, range)."""
     surface: str = "bowl"
-    surface_params: tuple = ()  # ((name, value), ...) for surfaces.get (the bowl's kappa, angle)
+    surface_params: tuple = ()  # ((name, value), ...) for surfaces.get (the bowl's kappa, angle; a formula's text)
     optimizers: tuple = ("gd", "adagrad")  # 1–3 distinct names; torch.optim's default hyperparameters
     lr_min: float = 1e-8
     lr_max: float = 1.0
@@ -112,10 +112,9 @@ class SweepConfig:
     variant: str = "torch"  # "torch" or "lecture" (momentum, Adagrad, RMSProp differ)
 
     def __post_init__(self):
-        if self.surface not in surfaces.names():
-            raise ValueError(f"surface = {self.surface!r} is not a surface; allowed: {', '.join(surfaces.names())}")
-        params = tuple(sorted((str(k), float(v)) for k, v in dict(self.surface_params).items()))
-        object.__setattr__(self, "surface_params", params)
+        if self.surface not in surfaces.choices():
+            raise ValueError(f"surface = {self.surface!r} is not a surface; allowed: {', '.join(surfaces.choices())}")
+        object.__setattr__(self, "surface_params", surfaces.settings(self.surface, self.surface_params))
         surf = self.build_surface()  # the surface checks its own parameters (e.g. kappa)
 
         names = (self.optimizers,) if isinstance(self.optimizers, str) else tuple(self.optimizers)
@@ -387,7 +386,7 @@ def table(result: SweepResult, lang: str = "en") -> dict[str, list]:
         cols[rate] += [float(r) for r in s.rates]
         cols[label] += [label_text(lab, lang) for lab in s.label]
         cols[loss] += [float(v) for v in s.final_loss]
-        cols[distance] += [float(v) for v in s.distance]
+        cols[distance] += [float(v) if np.isfinite(v) else None for v in s.distance]  # None: no known minimum
         cols[diverged] += [f"{int(d):,}" if d >= 0 else "" for d in s.diverged_at]
     return cols
 

@@ -68,8 +68,11 @@ def label(surface, traj, *, tail: int = TAIL, newton_tol: float = NEWTON_TOL, gr
 
 
 def nearest_minimum(surface, points) -> tuple[np.ndarray, np.ndarray]:
-    """(index into surface.minima, distance) of the nearest known minimum of each point."""
+    """(index into surface.minima, distance) of the nearest known minimum of each point; (−1, inf) on a
+    surface without a known minimum in its window (a typed formula may have none)."""
     P = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if not len(surface.minima):
+        return np.full(len(P), -1), np.full(len(P), np.inf)
     d = np.linalg.norm(P[:, None, :] - surface.minima[None], axis=-1)
     return d.argmin(axis=1), d.min(axis=1)
 

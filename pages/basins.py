@@ -16,6 +16,7 @@ from ui.controls import hyper_widget
 from ui.i18n import lang, t
 from ui.page import finish, setup
 from ui.plot import show_map
+from ui.surface_picker import surface_picker
 
 setup("basins")
 
@@ -72,7 +73,8 @@ def panel_config(i: int, default: str, shared: dict) -> BasinConfig | None:
     hyper += [(k, hyper_widget(f"basin{i}", name, k, v)) for k, v in defaults.items()
               if k in C.PRIMARY and k != "lr"]
     try:
-        config = BasinConfig(surface=shared["surface"], optimizer=name, hyper=tuple(hyper),
+        config = BasinConfig(surface=shared["surface"], surface_params=shared["surface_params"], optimizer=name,
+                             hyper=tuple(hyper),
                              variant=shared["variant"], n=shared["n"], steps=shared["steps"], by=shared["by"])
     except ValueError as exc:
         st.error(t("basins.invalid", reason=exc))
@@ -125,9 +127,7 @@ st.title(t("basins.title"))
 st.markdown(t("basins.intro"))
 
 with st.sidebar:
-    surface_name = links.select(st.selectbox, t("basins.surface"), surfaces.names(), "bumpy_valley",
-                                key="basin_surface", format_func=lambda n: t(f"surface.{n}.title"),
-                                help=t("basins.surface_help"))
+    picked = surface_picker("basin_", "bumpy_valley", label=t("basins.surface"), help=t("basins.surface_help"))
     n = links.select(st.select_slider, t("basins.grid"), N_OPTIONS, 100, key="basin_n",
                      help=t("basins.grid_help", max=MAX_N, total=f"{MAX_N ** 2:,}"))
     steps = links.select(st.select_slider, t("basins.steps"), C.STEP_OPTIONS, 2_000, key="basin_steps",
@@ -139,8 +139,14 @@ with st.sidebar:
     by = links.select(st.radio, t("basins.by"), BY, "end", key="basin_by", horizontal=True,
                       format_func=lambda v: t(f"basins.by_{v}"), help=t("basins.by_help"))
 
-surface = surfaces.get(surface_name)
-shared = dict(surface=surface_name, n=int(n), steps=int(steps), lr=float(lr), variant=variant, by=by)
+if picked is None:
+    st.info(t("surface_picker.fix"))
+    finish()
+    st.stop()
+surface = surfaces.get(picked[0], **dict(picked[1]))
+surface_name = surface.name  # the start's settings are kept per surface (a formula's name includes its digest)
+shared = dict(surface=picked[0], surface_params=picked[1], n=int(n), steps=int(steps), lr=float(lr),
+              variant=variant, by=by)
 apply_clicks(surface_name)
 
 configs = []

@@ -18,6 +18,7 @@ from ui.exports import export_panel
 from ui.i18n import lang, t
 from ui.page import finish, lazy, setup
 from ui.plot import show, show_map
+from ui.surface_picker import surface_picker
 from ui.views import (MAP_HEIGHT, diagnostics_figure, diagnostics_part, eta_part, export_map, inspector_figure,
                       map_part, simulate_view, surface_part)
 
@@ -28,10 +29,11 @@ CHART = {"displaylogo": False}
 
 # ----------------------------------------------------------------- widgets -> View
 def surface_controls():
-    names = surfaces.names()
-    name = links.select(st.selectbox, t("playground.surface"), names, "bowl", key="surface",
-                        format_func=lambda n: t(f"surface.{n}.title"), help=t("playground.surface_help"))
-    params = ()
+    """(name, parameters) of the chosen surface, or None when a typed formula was refused."""
+    picked = surface_picker("", "bowl", label=t("playground.surface"), help=t("playground.surface_help"))
+    if picked is None:
+        return None
+    name, params = picked
     if name == "bowl":
         kappa = links.select(st.select_slider, t("playground.kappa"), KAPPA_OPTIONS,
                              DEFAULT_KAPPA, key="bowl_kappa",
@@ -137,11 +139,11 @@ st.title(t("playground.title"))
 st.markdown(t("playground.intro"), unsafe_allow_html=True)
 
 with st.sidebar:
-    surface_name, surface_params = surface_controls()
-    surface = surfaces.get(surface_name, **dict(surface_params))
+    picked = surface_controls()
+    surface = surfaces.get(picked[0], **dict(picked[1])) if picked else None
     steps = links.select(st.select_slider, t("playground.steps"), C.STEP_OPTIONS, DEFAULT_STEPS, key="steps",
                          format_func=lambda v: f"{v:,}", help=t("playground.steps_help"))
-    start = start_controls(surface)
+    start = start_controls(surface) if surface else None
     n_runs = links.number(t("playground.n_runs"), 1, MAX_RUNS, 2, key="n_runs", help=t("playground.n_runs_help"))
     variant = links.select(st.radio, t("playground.convention"), ("torch", "lecture"), "torch", key="variant",
                            horizontal=True, format_func=lambda v: t(f"playground.convention_{v}"),
@@ -163,13 +165,13 @@ for i, column in enumerate(st.columns(int(n_runs))):
             continue
         specs.append(spec)
 
-if not specs:
-    st.info(t("playground.fix_settings"))
+if not specs or surface is None:
+    st.info(t("playground.fix_settings") if surface else t("surface_picker.fix"))
     finish()
     st.stop()
 
 language = lang()
-view = View(surface_name, surface_params, start, int(steps), tuple(specs))
+view = View(picked[0], picked[1], start, int(steps), tuple(specs))
 key = repr(view)
 runs = simulate_view(key, language, view)
 

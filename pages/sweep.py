@@ -14,6 +14,7 @@ from ui.i18n import lang, t
 from ui.page import finish, setup
 from ui.plot import show_map
 from ui.views import MAP_HEIGHT
+from ui.surface_picker import surface_picker
 
 setup("sweep")
 
@@ -118,8 +119,7 @@ st.title(t("sweep.title"))
 st.markdown(t("sweep.intro"))
 
 with st.sidebar:
-    surface_name = links.select(st.selectbox, t("sweep.surface"), surfaces.names(), "bowl", key="surface",
-                                format_func=lambda n: t(f"surface.{n}.title"), help=t("sweep.surface_help"))
+    picked = surface_picker("", "bowl", label=t("sweep.surface"), help=t("sweep.surface_help"), with_start=True)
     chosen_optimizers = links.multiselect(
         t("sweep.optimizers"), optimizers.names(), DEFAULT_OPTIMIZERS, key="optimizers",
         max_selections=S.MAX_OPTIMIZERS, format_func=lambda n: t(f"optimizer.{n}.title"),
@@ -134,9 +134,13 @@ with st.sidebar:
     variant = links.select(st.radio, t("sweep.variant"), VARIANTS, "torch", key="variant", horizontal=True,
                            format_func=lambda v: t(f"sweep.variant_{v}"), help=t("sweep.variant_help"))
 
+if picked is None:
+    st.info(t("surface_picker.fix"))
+    finish()
+    st.stop()
 try:
-    config = S.SweepConfig(surface=surface_name, optimizers=tuple(chosen_optimizers), lr_min=lr_min, lr_max=lr_max,
-                           n_rates=n_rates, steps=steps, variant=variant)
+    config = S.SweepConfig(surface=picked[0], surface_params=picked[1], optimizers=tuple(chosen_optimizers),
+                           lr_min=lr_min, lr_max=lr_max, n_rates=n_rates, steps=steps, variant=variant)
 except ValueError as exc:
     st.error(t("sweep.not_run", reason=exc))
     finish()

@@ -26,6 +26,11 @@ def _grid_seeds(bounds, n=41):
 def newton(surface, points, iterations=60):
     """Refine points toward ∇L = 0; points where H is singular stay put."""
     P = np.array(points, dtype=np.float64)
+    with np.errstate(all="ignore"):  # a typed formula may be infinite or undefined in parts of the window
+        return _newton_steps(surface, P, iterations)
+
+
+def _newton_steps(surface, P, iterations):
     for _ in range(iterations):
         g = surface.grad(P)
         H = surface.hessian(P)
@@ -67,6 +72,7 @@ def find_critical_points(surface) -> dict:
     inside = (P[:, 0] >= x0) & (P[:, 0] <= x1) & (P[:, 1] >= y0) & (P[:, 1] <= y1)
     P = P[inside & np.all(np.isfinite(P), -1)]
     P = P[np.linalg.norm(surface.grad(P), axis=-1) < GRAD_TOL]
+    P = P[np.isfinite(surface.hessian(P)).all(axis=(-2, -1))]  # the second-order test needs a finite Hessian
     P = _dedupe(P, 1e-6 * surface.span)
     kinds = hessian_kinds(np.linalg.eigvalsh(surface.hessian(P)) if len(P) else np.zeros((0, 2)))
     found = {"minima": P[kinds == "minimum"], "saddles": P[kinds == "saddle"], "maxima": P[kinds == "maximum"]}

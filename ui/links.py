@@ -82,8 +82,9 @@ def switch(widget, label: str, default: bool, key: str, **kwargs):
     return widget(label, key=key, **kwargs)
 
 
-def text(label: str, default: str, key: str, **kwargs):
-    _register(L.text_field(key, default))
+def text(label: str, default: str, key: str, max_length: int = 200, **kwargs):
+    """A line of text; a link's value longer than ``max_length`` is not taken (and named in the note)."""
+    _register(L.text_field(key, default, max_length))
     return st.text_input(label, key=key, **kwargs)
 
 
