@@ -1,5 +1,5 @@
-"""Cached core calls of the pages: the Playground's runs and the figures drawn from them, the tour's
-previews, the surfaces' thumbnails.
+"""Cached core calls of the pages that draw Playground views: the runs and the figures drawn from them
+(the Playground, the tour's previews).
 
 Defined here, not in the page: a page's file runs again on every rerun, and each
 ``st.cache_resource`` decoration there costs a reading of its source (about 1 ms a function).
@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-import surfaces
-
 from figures.diagnostics import diagnostics, diagnostics_spec
 from figures.inspector import step_figure
 from figures.map import map_split, path_map
 from figures.packed import split
 from figures.schedule_plot import schedule_spec
 from figures.surface3d import surface_3d
-from figures.surface_map import thumbnail
 from lab.playground import DIAGNOSTIC_POINTS, MAP_OPTIONS, MAX_RUNS, RunSpec, View, run_key, run_one, run_view
 
 MAP_HEIGHT = 560
@@ -81,9 +78,3 @@ def diagnostics_part(key: str, language: str, log_steps: bool, _view: View):
     """The diagnostics as the browser draws them: each run's curves in a blob of their own."""
     return split(diagnostics_spec(_view.build_surface(), simulate_view(key, language, _view), log_steps=log_steps,
                                   max_points=DIAGNOSTIC_POINTS, lang=language))
-
-
-@st.cache_resource(show_spinner=False)
-def thumbnail_part(name: str, language: str):
-    """The gallery thumbnail of one surface as the browser draws it, built once per process and language."""
-    return split(thumbnail(surfaces.get(name), lang=language))
