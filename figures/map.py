@@ -1,22 +1,27 @@
-"""The playground's map: runs travelling across a surface, animated, clickable.
+"""The map: runs travelling across a surface, animated, clickable.
 
-Pure functions (surface and RunViews in, a Plotly figure out, no Streamlit).
+Pure functions (surface and RunViews in, figures out, no Streamlit). Two figures share their traces:
 
-What the figure is made of, and why (see STACK.md, "Plotly in Streamlit"):
+- ``map_split``: what the pages draw in the browser (ui.plot): a template and one blob of arrays per
+  run (figures.packed); the browser animates the "now" markers and takes clicks itself.
+- ``path_map``: one self-contained Plotly figure with its own animation frames and a click grid,
+  for the HTML export.
+
+What the traces are, and why (see STACK.md, "Plotly in Streamlit"):
 
 - The surface is a raster image under the axes (``surface_image``), not a
   contour trace: a contour disappears once an animation with
   ``redraw=False`` plays (plotly.js issue 4491), and ``redraw=True`` drops
-  to about 8 fps. Colours follow the gallery thumbnail: Viridis in ``LEVELS``
-  bands of log10(L − L_min), with darker band edges as contour lines.
+  to about 8 fps. Colours: Viridis in ``LEVELS`` bands of log10(L − L_min),
+  with darker band edges as contour lines (the gallery's thumbnails are the same raster).
 - Each run's path is drawn through ``keep_turns`` points (at most
   ``max_points``), so a 100,000-step run stays small and still shows its
-  turns (Adam's first moves, the bowl's bounce between the walls).
-- Frames move only the animated markers (``traces=[…]``), one small dict
-  per frame: 300 frames of 4 runs are about 80 kB. (A plotly.js quirk then
-  breaks clicks after playing; see ``clickable_after_play`` in path_map.)
-- An invisible grid of markers, the last trace, turns a click anywhere on
-  the map into a selected point (Streamlit reports no clicks on an image).
+  turns (Adam's first moves, the bowl's bounce between the walls), over a
+  dark casing that keeps every run's colour visible on every band.
+- path_map's frames move only the animated markers (``traces=[…]``), one
+  small dict per frame: 300 frames of 4 runs are about 80 kB. (A plotly.js
+  quirk then breaks clicks after playing; see ``clickable_after_play``.)
+  An invisible grid of markers, its last trace, turns a click into a point.
 - Nothing non-finite goes into the figure: paths are cut at the last good
   point of a diverged run, and any non-finite record left is dropped.
 """

@@ -16,7 +16,7 @@ from ui import links
 from ui.controls import hyper_widget
 from ui.exports import export_panel
 from ui.i18n import lang, t
-from ui.page import finish, lazy, setup
+from ui.page import finish, fragment_done, lazy, setup
 from ui.plot import show, show_map
 from ui.surface_picker import surface_picker
 from ui.views import (MAP_HEIGHT, diagnostics_figure, diagnostics_part, eta_part, export_map, inspector_figure,
@@ -25,6 +25,7 @@ from ui.views import (MAP_HEIGHT, diagnostics_figure, diagnostics_part, eta_part
 setup("playground")
 
 CHART = {"displaylogo": False}
+CLICKED = "_map_clicked"  # set by a click on the map: the start changed, the whole page runs again
 
 
 # ----------------------------------------------------------------- widgets -> View
@@ -48,6 +49,7 @@ def set_start(surface, x: float, y: float) -> None:
     point = click_point(surface, x, y)
     if point is not None:
         st.session_state[f"start_x_{surface.name}"], st.session_state[f"start_y_{surface.name}"] = point
+        st.session_state[CLICKED] = True
 
 
 def start_controls(surface):
@@ -153,98 +155,109 @@ with st.sidebar:
     log_steps = links.switch(st.toggle, t("playground.log_steps"), True, key="log_steps",
                              help=t("playground.log_steps_help"))
 
-specs = []
-for i, column in enumerate(st.columns(int(n_runs))):
-    with column, st.container(border=True):
-        spec = run_controls(i, variant, steps)
-        try:
-            spec.build_optimizer()
-            spec.build_schedule()
-        except ValueError as exc:
-            st.error(t("playground.run_not_drawn", n=i + 1, error=exc))
-            continue
-        specs.append(spec)
+@st.fragment
+def views(picked, surface, steps, start, n_runs, variant, three_d, animate, log_steps):
+    """The run panels, the map, the curves and the panels under them: all a run's settings change.
+    A widget in here reruns only this part (a Streamlit fragment), not the sidebar and the page
+    around it; the sidebar's values come in as arguments, as its last full run read them."""
+    if st.session_state.pop(CLICKED, False):
+        st.rerun()  # a click on the map set the start, a sidebar widget: the whole page reads it
 
-if not specs or surface is None:
-    st.info(t("playground.fix_settings") if surface else t("surface_picker.fix"))
-    finish()
-    st.stop()
+    specs = []
+    for i, column in enumerate(st.columns(int(n_runs))):
+        with column, st.container(border=True):
+            spec = run_controls(i, variant, steps)
+            try:
+                spec.build_optimizer()
+                spec.build_schedule()
+            except ValueError as exc:
+                st.error(t("playground.run_not_drawn", n=i + 1, error=exc))
+                continue
+            specs.append(spec)
 
-language = lang()
-view = View(picked[0], picked[1], start, int(steps), tuple(specs))
-key = repr(view)
-runs = simulate_view(key, language, view)
+    if not specs or surface is None:
+        st.info(t("playground.fix_settings") if surface else t("surface_picker.fix"))
+        fragment_done()
+        return
 
-for run in runs:
-    if run.diverged_at >= 0:
-        st.warning(f"**{run.label}** {run.divergence_note(language)}")
+    language = lang()
+    view = View(picked[0], picked[1], start, int(steps), tuple(specs))
+    key = repr(view)
+    runs = simulate_view(key, language, view)
 
-inspector_open = bool(st.session_state.get("open_inspector"))
-if three_d:
-    show(surface_part(key, language, view), key="map3d", height=MAP_HEIGHT, config=CHART)
-else:
-    part, anim = map_part(key, language, view)
-    show_map(part, anim if animate else {"runs": [], "total": 0}, key="map", height=MAP_HEIGHT, config=CHART,
-             on_click=lambda x, y: set_start(surface, x, y),
-             on_step=(lambda step: st.session_state.update(inspect_step=step)) if inspector_open else None)
-st.caption(t("playground.map_caption"))
-
-st.subheader(t("playground.diagnostics"))
-show(diagnostics_part(key, language, log_steps, view), key="diagnostics", config=CHART)
-
-
-def inspector() -> None:
-    st.caption(t("playground.inspector_caption"))
-    c1, c2 = st.columns([1, 2])
-    with c1:
-        pick = links.select(st.selectbox, t("playground.inspect_run"), range(len(runs)), 0, key="inspect_run",
-                            format_func=lambda k: runs[k].label, help=t("playground.inspect_run_help"))
-    run = runs[pick]
-    last = int(run.steps[run.last_good])
-    if st.session_state.get("inspect_step", 0) > last:  # the scrubber can stop past a run that ended early
-        st.session_state["inspect_step"] = last
-    with c2:
-        step = links.slider(t("playground.inspect_step"), 0, last, min(last, 1), 1, key="inspect_step",
-                            help=t("playground.inspect_step_help")) if last > 0 else 0
-    index = int(np.searchsorted(run.steps, min(step, last)))
-    c1, c2 = st.columns([3, 2])
-    c1.plotly_chart(inspector_figure(key, language, pick, index, view), config=CHART, key="inspector")
-    c2.dataframe(step_table(run, index, language), hide_index=True, column_config={
-        c: st.column_config.NumberColumn(c, format="%.6g") for c in ("θ₁", "θ₂")})
-
-
-def ended() -> None:
-    rows = []
     for run in runs:
-        v = verdict(surface, run)
-        end = run.path[run.last_good]
-        rows.append({t("playground.col_run"): run.label, t("playground.col_end"): f"({end[0]:.6g}, {end[1]:.6g})",
-                     "L": f"{v['loss']:.6g}", "|∇L|": f"{v['grad_norm']:.3g}",
-                     t("playground.col_eigen"): ", ".join(f"{e:.4g}" for e in v["eigenvalues"]),
-                     t("playground.col_verdict"): t(f"kind.{v['kind']}"),
-                     t("playground.col_escape"): ("(" + ", ".join(f"{c:.3f}" for c in v["escape_direction"]) + ")")
-                     if "escape_direction" in v else ""})
-    st.dataframe(rows, hide_index=True)
-    st.caption(t("playground.critical_caption", tol=f"{optimizers.critical.GRAD_TOL:g}"))
+        if run.diverged_at >= 0:
+            st.warning(f"**{run.label}** {run.divergence_note(language)}")
+
+    inspector_open = bool(st.session_state.get("open_inspector"))
+    if three_d:
+        show(surface_part(key, language, view), key="map3d", height=MAP_HEIGHT, config=CHART)
+    else:
+        part, anim = map_part(key, language, view)
+        show_map(part, anim if animate else {"runs": [], "total": 0}, key="map", height=MAP_HEIGHT, config=CHART,
+                 on_click=lambda x, y: set_start(surface, x, y),
+                 on_step=(lambda step: st.session_state.update(inspect_step=step)) if inspector_open else None)
+    st.caption(t("playground.map_caption"))
+
+    st.subheader(t("playground.diagnostics"))
+    show(diagnostics_part(key, language, log_steps, view), key="diagnostics", config=CHART)
 
 
-def exports() -> None:
-    export_panel(surface, runs, {t("playground_more.export_map"): export_map(key, language, view),
-                                 t("playground_more.export_diagnostics"): diagnostics_figure(key, language, log_steps,
-                                                                                             view)},
-                 key="export")
+    def inspector() -> None:
+        st.caption(t("playground.inspector_caption"))
+        c1, c2 = st.columns([1, 2])
+        with c1:
+            pick = links.select(st.selectbox, t("playground.inspect_run"), range(len(runs)), 0, key="inspect_run",
+                                format_func=lambda k: runs[k].label, help=t("playground.inspect_run_help"))
+        run = runs[pick]
+        last = int(run.steps[run.last_good])
+        if st.session_state.get("inspect_step", 0) > last:  # the scrubber can stop past a run that ended early
+            st.session_state["inspect_step"] = last
+        with c2:
+            step = links.slider(t("playground.inspect_step"), 0, last, min(last, 1), 1, key="inspect_step",
+                                help=t("playground.inspect_step_help")) if last > 0 else 0
+        index = int(np.searchsorted(run.steps, min(step, last)))
+        c1, c2 = st.columns([3, 2])
+        c1.plotly_chart(inspector_figure(key, language, pick, index, view), config=CHART, key="inspector")
+        c2.dataframe(step_table(run, index, language), hide_index=True, column_config={
+            c: st.column_config.NumberColumn(c, format="%.6g") for c in ("θ₁", "θ₂")})
 
 
-def rules() -> None:
-    for run, spec in zip(runs, specs):
-        st.markdown(f"**{run.label}**")
-        st.latex(update_rule(spec.build_optimizer(), spec.build_schedule()))
+    def ended() -> None:
+        rows = []
+        for run in runs:
+            v = verdict(surface, run)
+            end = run.path[run.last_good]
+            rows.append({t("playground.col_run"): run.label, t("playground.col_end"): f"({end[0]:.6g}, {end[1]:.6g})",
+                         "L": f"{v['loss']:.6g}", "|∇L|": f"{v['grad_norm']:.3g}",
+                         t("playground.col_eigen"): ", ".join(f"{e:.4g}" for e in v["eigenvalues"]),
+                         t("playground.col_verdict"): t(f"kind.{v['kind']}"),
+                         t("playground.col_escape"): ("(" + ", ".join(f"{c:.3f}" for c in v["escape_direction"]) + ")")
+                         if "escape_direction" in v else ""})
+        st.dataframe(rows, hide_index=True)
+        st.caption(t("playground.critical_caption", tol=f"{optimizers.critical.GRAD_TOL:g}"))
 
 
-# Panels opened now and then: built only while open, so a slider move does not pay for them.
-lazy(t("playground.inspector"), "open_inspector", inspector)
-lazy(t("playground.ended"), "open_ended", ended)
-lazy(t("playground_more.export"), "open_export", exports)
-lazy(t("playground.rules"), "open_rules", rules)
+    def exports() -> None:
+        export_panel(surface, runs, {t("playground_more.export_map"): export_map(key, language, view),
+                                     t("playground_more.export_diagnostics"): diagnostics_figure(key, language, log_steps,
+                                                                                                 view)},
+                     key="export")
 
+
+    def rules() -> None:
+        for run, spec in zip(runs, specs):
+            st.markdown(f"**{run.label}**")
+            st.latex(update_rule(spec.build_optimizer(), spec.build_schedule()))
+
+
+    # Panels opened now and then: built only while open, so a slider move does not pay for them.
+    lazy(t("playground.inspector"), "open_inspector", inspector)
+    lazy(t("playground.ended"), "open_ended", ended)
+    lazy(t("playground_more.export"), "open_export", exports)
+    lazy(t("playground.rules"), "open_rules", rules)
+    fragment_done()
+
+
+views(picked, surface, steps, start, n_runs, variant, three_d, animate, log_steps)
 finish()

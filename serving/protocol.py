@@ -14,7 +14,9 @@ What a browser does, and so what ``Session`` does:
    the last run: its initial value from the proto (``browser_value``), the
    server's value where the proto says ``set_value``, or what the user chose.
    (Sending only the changed widget is not the same: the Playground then
-   resets settings that came from a link.)
+   resets settings that came from a link.) A widget drawn inside a fragment
+   (``st.fragment``: its delta names the fragment) reruns that fragment only:
+   the request names it too, and only the fragment's elements come back.
 4. The browser keeps large elements it received (``metadata.cacheable``) and
    lists their hashes in each request; the server then sends a short
    ``ref_hash`` for an element that did not change.
@@ -45,6 +47,7 @@ SUBPROTOCOLS = ("streamlit", "PLACEHOLDER_AUTH_TOKEN")
 STREAM_PATH = "/_stcore/stream"
 MAX_MESSAGE_BYTES = 256 * 2**20  # Streamlit sends up to 200 MB (server.maxMessageSize); figures exceed 1 MiB
 FINISHED_OK = ForwardMsg.FINISHED_SUCCESSFULLY
+FINISHED_FRAGMENT_OK = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 WIDGET_KINDS = ("slider", "number_input", "selectbox", "radio", "checkbox", "text_input", "multiselect")
 
@@ -65,7 +68,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == FINISHED_OK and not self.exceptions
+        return self.status in (FINISHED_OK, FINISHED_FRAGMENT_OK) and not self.exceptions
 
 
 def local_url(url: str) -> str:
@@ -140,9 +143,11 @@ def browser_value(kind: str, proto) -> WidgetState | None:
     return state
 
 
-def rerun_request(page_name: str, states, cached_hashes=(), query_string: str = "") -> bytes:
-    """The serialized BackMsg that asks for a run of ``page_name`` with the given widget states."""
-    client_state = ClientState(query_string=query_string, page_script_hash="", page_name=page_name)
+def rerun_request(page_name: str, states, cached_hashes=(), query_string: str = "", fragment_id: str = "") -> bytes:
+    """The serialized BackMsg that asks for a run of ``page_name`` with the given widget states (of the
+    fragment ``fragment_id`` only, when given)."""
+    client_state = ClientState(query_string=query_string, page_script_hash="", page_name=page_name,
+                               fragment_id=fragment_id)
     client_state.widget_states.widgets.extend(states)
     client_state.cached_message_hashes.extend(sorted(cached_hashes))
     return BackMsg(rerun_script=client_state).SerializeToString()
@@ -190,6 +195,7 @@ class Session:
         self.widgets: dict[str, object] = {}  # user key -> the widget's latest proto
         self.values: dict[str, WidgetState] = {}  # widget id -> the value this browser holds
         self._drawn: set[str] = set()  # widget ids drawn in the run being read
+        self.fragments: dict[str, str] = {}  # widget id -> the fragment it was drawn in ("" for none)
         self.cached_hashes: set[str] = set()
         self.query_string = query_string  # as in the address bar
 
@@ -206,23 +212,31 @@ class Session:
             open_timeout=timeout, ping_interval=None)
         return cls(websocket, page_name, cookies, query_string, base)
 
-    def request(self, changes=()) -> bytes:
+    def fragment_of(self, changes) -> str:
+        """The fragment a browser reruns for ``changes``: theirs when they all lie in one, else "" (the page)."""
+        fragments = {self.fragments.get(state.id, "") for state in changes}
+        return fragments.pop() if len(fragments) == 1 else ""
+
+    def request(self, changes=(), fragment_id: str = "") -> bytes:
         """The request a browser sends after the user made ``changes`` (WidgetStates): every value it holds."""
         for state in changes:
             self.values[state.id] = state
-        return rerun_request(self.page_name, self.values.values(), self.cached_hashes, self.query_string)
+        return rerun_request(self.page_name, self.values.values(), self.cached_hashes, self.query_string,
+                             fragment_id)
 
     async def run(self, changes=(), timeout: float = 120.0) -> RunResult:
         """Ask for a run after ``changes`` (WidgetStates) and read until it finishes."""
         started = time.perf_counter()
-        await self.websocket.send(self.request(changes))
+        fragment = self.fragment_of(changes) if changes else ""
+        await self.websocket.send(self.request(changes, fragment))
         self._drawn = set()
         result = RunResult(seconds=0.0, status=-1)
         async with asyncio.timeout(timeout):
             while not self._read(await self.websocket.recv(), result):
                 pass
-        if result.status == FINISHED_OK:  # widgets the page no longer draws are forgotten
-            self.values = {i: v for i, v in self.values.items() if i in self._drawn}
+        if result.ok:  # widgets the page (or the fragment that ran) no longer draws are forgotten
+            self.values = {i: v for i, v in self.values.items()
+                           if i in self._drawn or (fragment and self.fragments.get(i, "") != fragment)}
         new = [u for u in dict.fromkeys(self._wanted) if u not in self.fetched]
         self._wanted = []
         if new:
@@ -268,6 +282,7 @@ class Session:
         elif kind in WIDGET_KINDS:
             proto = getattr(element, kind)
             self._drawn.add(proto.id)
+            self.fragments[proto.id] = msg.delta.fragment_id
             if proto.set_value or proto.id not in self.values:
                 value = browser_value(kind, proto)
                 if value is not None:

@@ -112,13 +112,14 @@ def opened_by(*prefixes: str) -> bool:
     return any(k.startswith(prefixes) for k in st.session_state[STATE]["pending"])
 
 
-def sync() -> None:
-    """After the widgets: report what the link could not use, and write this view into the URL."""
+def sync(notes: bool = True) -> None:
+    """After the widgets: report what the link could not use (``notes``), and write this view into
+    the URL. A fragment that ran on its own syncs without notes: their box lies outside it."""
     state = st.session_state[STATE]
-    if not state["seeded"]:
+    if notes and not state["seeded"]:
         state["notes"] += [t("links.unknown", key=k, raw=v) for k, v in state["pending"].items()]
         state["pending"], state["seeded"] = {}, True
-    if state["notes"]:
+    if notes and state["notes"]:
         st.session_state[STATE + "_note_box"].warning(t("links.ignored", items=t("links.separator").join(state["notes"])))
     # Values of widgets drawn now are kept; kept values read by value() stay; the rest are forgotten.
     kept = {k: v for k, v in state["kept"].items() if k in state["alive"]}

@@ -50,3 +50,14 @@ def lazy(label: str, key: str, body: Callable[[], object], opened_by: tuple = ()
         if box.open:
             return body()
     return None
+
+
+def fragment_done() -> None:
+    """Call last in a fragment (st.fragment) whose widgets are linked: when the fragment ran on its
+    own, ``finish`` did not run, so this writes the view into the URL (without the link's notes,
+    which sit outside the fragment)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is not None and ctx.fragment_ids_this_run:
+        links.sync(notes=False)

@@ -256,8 +256,8 @@ function destroy(view) {
 
 async function draw(view, payload, token) {
   const { opts } = payload;
-  const Plotly = await loadPlotly(opts.plotly);
-  const figure = await materialize(payload);
+  // plotly.js (the first time) and the blobs at once: a first visit waits for the slower of the two only
+  const [Plotly, figure] = await Promise.all([loadPlotly(opts.plotly), materialize(payload)]);
   if (token !== view.token) return;
   const data = thicken(figure.data, opts);
   const layout = themed(figure.layout, theme(view.root), opts);
