@@ -19,7 +19,7 @@ from ui.i18n import lang, t
 from ui.page import finish, fragment_done, lazy, setup
 from ui.plot import show, show_map
 from ui.surface_picker import surface_picker
-from ui.views import (MAP_HEIGHT, diagnostics_figure, diagnostics_part, eta_part, export_map, inspector_figure,
+from ui.views import (MAP_HEIGHT, diagnostics_figure, diagnostics_part, eta_part, export_map, inspector_part,
                       map_part, simulate_view, surface_part)
 
 setup("playground")
@@ -218,7 +218,8 @@ def views(picked, surface, steps, start, n_runs, variant, three_d, animate, log_
                                 help=t("playground.inspect_step_help")) if last > 0 else 0
         index = int(np.searchsorted(run.steps, min(step, last)))
         c1, c2 = st.columns([3, 2])
-        c1.plotly_chart(inspector_figure(key, language, pick, index, view), config=CHART, key="inspector")
+        with c1:
+            show(inspector_part(key, language, pick, index, view), key="inspector", config=CHART)
         c2.dataframe(step_table(run, index, language), hide_index=True, column_config={
             c: st.column_config.NumberColumn(c, format="%.6g") for c in ("θ₁", "θ₂")})
 

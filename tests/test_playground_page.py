@@ -42,7 +42,8 @@ def test_default_view_runs_and_draws_both_runs():
     ref = optimizers.simulate(bowl, optimizers.get("gd", lr=1e-2), steps=1_000, record=("path",))
     np.testing.assert_allclose(p1[-1], ref.path[0, -1], rtol=1e-6, atol=1e-9)
     assert set(browser_charts(at)) == {"map", "diagnostics"}
-    assert not at.get("plotly_chart") and not at.dataframe and not at.latex  # closed panels are not built
+    assert not at.dataframe and not at.latex  # closed panels are not built
+    assert not at.get("plotly_chart")  # and nothing is a Plotly chart: every chart is drawn from arrays
     assert all(s.key != "run0_noise" for s in at.slider)  # nor the run panels' closed settings
 
 
@@ -95,7 +96,7 @@ def test_closed_panels_are_built_when_opened():
         at.session_state[key] = True
     at.run()
     ok(at)
-    assert at.get("plotly_chart")  # the step inspector
+    assert "inspector" in browser_charts(at)  # the step inspector's zoomed map
     assert "eta_0" in browser_charts(at) and at.slider(key="run0_noise") and at.number_input(key="run0_seed")
     assert any("Run 1" in str(r) for r in at.dataframe[-1].value["run"])
     assert any("\\theta" in m.value for m in at.latex)

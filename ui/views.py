@@ -62,8 +62,10 @@ def eta_part(key: str, language: str, lr: float, steps: int, _schedule):
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def inspector_figure(key: str, language: str, run_index: int, index: int, _view: View):
-    return step_figure(_view.build_surface(), simulate_view(key, language, _view)[run_index], index, lang=language)
+def inspector_part(key: str, language: str, run_index: int, index: int, _view: View):
+    """The step inspector's zoomed map at record ``index`` of run ``run_index``, as the browser draws it."""
+    return split(step_figure(_view.build_surface(), simulate_view(key, language, _view)[run_index], index,
+                             lang=language))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
