@@ -20,6 +20,7 @@ PAGES = (  # (file, icon); the title is t("nav.<file stem>")
     ("batch_timing", "⏱️"),
     ("noisy_gradients", "🎲"),
     ("generalization", "🎯"),
+    ("board", "📋"),
 )
 
 

@@ -19,10 +19,16 @@ of the batch size B, with a reference batch size B₀:
     linear:  η(B) = η₀ · B / B₀
     sqrt:    η(B) = η₀ · √(B / B₀)
 
-Every batch size starts from the same θ₀ and sees the same number of epochs (the lecture's
-comparison). Randomness (θ₀, the shuffles) comes from a private torch.Generator seeded with
-``seed``: torch's global settings and random state are left alone, and a run on the CPU is
-deterministic (the same settings give the same numbers).
+Every batch size starts from the same θ₀. The lecture makes two comparisons, and a study makes
+either: the same number of epochs for every batch size (``StudyConfig.target_loss`` = 0), where
+large batches make far fewer updates and end under-trained, which the lecture calls an
+optimization problem; or every batch size trained until its training loss is at most
+``target_loss`` (at most ``MAX_TARGET_UPDATES`` updates), where the validation accuracy and the
+sharpness are compared at equal training loss.
+
+Randomness (θ₀, the shuffles) comes from a private torch.Generator seeded with ``seed``: torch's
+random state is left alone, and a run on the CPU is deterministic (the same settings give the
+same numbers). Training runs torch on one thread (``use_one_thread``, process-wide: see there why).
 """
 from __future__ import annotations
 
@@ -42,7 +48,11 @@ VAL_FRACTION = 0.2
 SPLIT_SEED = 0
 N_TRAIN, N_VAL = 1437, 360  # 1,797 images split 80 / 20 (checked in load_split)
 LR_RULES = ("fixed", "linear", "sqrt")
+THREADS = 1  # torch's intra-op threads while training (see use_one_thread)
 MAX_EPOCHS = 500
+MAX_TARGET_UPDATES = 5_000  # the most updates a run trained to a target loss may take
+STALL_UPDATES, STALL_EPOCHS = 500, 5  # a run to a target stops when its best training loss is that old
+TARGET_HI = 10.0
 MAX_HIDDEN = 1024
 MAX_BATCH_SIZES = 10
 MAX_SEED = 2**31 - 1
@@ -151,17 +161,21 @@ def _setting(owner: str, field: str, value, kind: type, lo, hi, **info):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run: a batch size and the learning rate it got."""
+    """One training run: a batch size and the learning rate it got; with ``target_loss`` > 0 it stops at the
+    end of the first epoch whose training loss is at most ``target_loss`` (``epochs`` is then the cap)."""
     batch_size: int
     lr: float
     epochs: int = 30
     hidden: int = 32
     momentum: float = 0.0
     seed: int = 0
+    target_loss: float = 0.0
 
     def __post_init__(self):
-        bounds = {"batch_size": (int, 1, N_TRAIN), "lr": (float, LR_LO, LR_HI), "epochs": (int, 1, MAX_EPOCHS),
-                  "hidden": (int, 1, MAX_HIDDEN), "momentum": (float, 0.0, MOMENTUM_HI), "seed": (int, 0, MAX_SEED)}
+        most_epochs = MAX_TARGET_UPDATES if self.target_loss else MAX_EPOCHS
+        bounds = {"batch_size": (int, 1, N_TRAIN), "lr": (float, LR_LO, LR_HI), "epochs": (int, 1, most_epochs),
+                  "hidden": (int, 1, MAX_HIDDEN), "momentum": (float, 0.0, MOMENTUM_HI), "seed": (int, 0, MAX_SEED),
+                  "target_loss": (float, 0.0, TARGET_HI)}
         for field, (kind, lo, hi) in bounds.items():  # batch_size first: the others' errors name the checked one
             object.__setattr__(self, field, _setting("digits training", field, getattr(self, field), kind, lo, hi,
                                                      batch=self.batch_size))
@@ -173,7 +187,9 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class StudyConfig:
-    """The page's experiment: several batch sizes, one learning-rate rule, everything else shared."""
+    """The page's experiment: several batch sizes, one learning-rate rule, everything else shared; each
+    batch size trained for ``epochs`` epochs, or (``target_loss`` > 0) until its training loss is at most
+    ``target_loss``, within MAX_TARGET_UPDATES updates."""
     batch_sizes: tuple = (8, 32, 128, 512, N_TRAIN)
     epochs: int = 30
     lr_rule: str = "fixed"
@@ -182,6 +198,7 @@ class StudyConfig:
     hidden: int = 32
     momentum: float = 0.0
     seed: int = 0
+    target_loss: float = 0.0
 
     def __post_init__(self):
         owner = "digits experiment"
@@ -195,12 +212,19 @@ class StudyConfig:
                                                                                 LR_RULES), value=self.lr_rule))
         object.__setattr__(self, "base_lr", _setting(owner, "base_lr", self.base_lr, float, LR_LO, LR_HI))
         object.__setattr__(self, "ref_batch", _setting(owner, "ref_batch", self.ref_batch, int, 1, N_TRAIN))
+        if not self.target_loss:  # a target's runs are capped in updates, not in these epochs
+            object.__setattr__(self, "epochs", _setting(owner, "epochs", self.epochs, int, 1, MAX_EPOCHS))
         self.runs()  # every run's own checks, the scaled learning rate η(B) among them
 
     def runs(self) -> tuple[TrainConfig, ...]:
         return tuple(TrainConfig(batch_size=b, lr=learning_rate(self.lr_rule, self.base_lr, b, self.ref_batch),
-                                 epochs=self.epochs, hidden=self.hidden, momentum=self.momentum, seed=self.seed)
+                                 epochs=self._epochs(b), hidden=self.hidden, momentum=self.momentum, seed=self.seed,
+                                 target_loss=self.target_loss)
                      for b in self.batch_sizes)
+
+    def _epochs(self, batch: int) -> int:
+        """The epochs of batch size ``batch``: ``epochs``, or as many as MAX_TARGET_UPDATES updates fill."""
+        return max(1, MAX_TARGET_UPDATES // math.ceil(N_TRAIN / batch)) if self.target_loss else self.epochs
 
 
 @dataclass(frozen=True)
@@ -215,14 +239,20 @@ class TrainRun:
     theta: np.ndarray  # the final θ (float32), the last finite one for a diverged run
     sharpness: float  # top Hessian eigenvalue of the training loss at θ (nan when diverged)
     seconds: float  # training time (without the sharpness)
+    reached_epoch: int = -1  # the epoch whose training loss first was at most config.target_loss, or −1
 
     @property
     def diverged(self) -> bool:
         return self.diverged_epoch >= 0
 
     @property
+    def reached(self) -> bool:
+        return self.reached_epoch >= 0
+
+    @property
     def updates(self) -> int:
-        epochs = (self.diverged_epoch if self.diverged else self.config.epochs)
+        """Updates made: to the divergence, to the target, or all of them."""
+        epochs = len(self.train_loss) - 1 + (1 if self.diverged else 0)
         return epochs * self.config.updates_per_epoch
 
 
@@ -252,20 +282,49 @@ def run_epoch(theta: torch.Tensor, opt: torch.optim.Optimizer, x: torch.Tensor, 
         opt.step()
 
 
+def use_one_thread() -> None:
+    """Run torch's operations on THREADS thread(s). The tensors here are tiny, and on a busy machine every
+    hand-off to a second thread can wait milliseconds for a core: measured with the other core busy (load
+    about 9 on 2 cores), B = 8 to training loss 0.05 (3,060 updates) took 124 s on torch's default 2
+    threads and 5 s on one. The setting is process-wide; in the app's server the digits are the only
+    torch work (batch timing measures in a process of its own, where it sets its own count)."""
+    if torch.get_num_threads() != THREADS:
+        torch.set_num_threads(THREADS)
+
+
 def sharpness_at(theta: torch.Tensor, hidden: int, seed: int = 0) -> float:
     """λ_max of the Hessian of the training loss (all N_TRAIN images) at θ, in float64."""
     from . import sharpness as S
 
+    use_one_thread()
     x, y, _, _ = tensors(load_split())
     return S.top_eigenvalue(lambda th: loss(th, x.double(), y, hidden), theta.double(), seed=seed).value
 
 
+def target_progress(first_loss: float, loss: float, target: float) -> float:
+    """How far a run trained to ``target`` has come, on a log scale of its training loss: 0 at the start,
+    1 at the target (the epochs it needs are not known in advance)."""
+    if loss <= target or first_loss <= target:
+        return 1.0
+    return min(max(math.log(first_loss / loss) / math.log(first_loss / target), 0.0), 1.0)
+
+
+def stalled(losses, updates_per_epoch: int) -> bool:
+    """True when the lowest training loss of ``losses`` (one per epoch, epoch 0 first) is at least
+    max(STALL_EPOCHS epochs, STALL_UPDATES updates) old: a run to a target that has stopped improving (a
+    network whose units all died, a rate too large to settle) is not left to use up its cap."""
+    patience = max(STALL_EPOCHS, math.ceil(STALL_UPDATES / updates_per_epoch))
+    return len(losses) - 1 - int(np.argmin(losses)) >= patience
+
+
 def train(config: TrainConfig, progress=None, measure_sharpness: bool = True) -> TrainRun:
-    """Train from θ₀ for ``config.epochs`` epochs, evaluating after each; ``progress(fraction)`` after
-    every epoch; λ_max at the end (``sharpness_at``) unless ``measure_sharpness`` is False.
+    """Train from θ₀ for ``config.epochs`` epochs, evaluating after each, or until the training loss is at
+    most ``config.target_loss`` (when set; or until it has ``stalled``); ``progress(fraction)`` after every
+    epoch; λ_max at the end (``sharpness_at``) unless ``measure_sharpness`` is False.
 
     A run whose training loss or parameters stop being finite is stopped there (``diverged_epoch``);
     its metrics end at the last finite epoch."""
+    use_one_thread()
     x_tr, y_tr, x_va, y_va = tensors(load_split())
     gen = torch.Generator().manual_seed(config.seed)
     theta = init_theta(config.hidden, gen).requires_grad_(True)
@@ -273,7 +332,8 @@ def train(config: TrainConfig, progress=None, measure_sharpness: bool = True) ->
     h = config.hidden
     history = [evaluate(theta, x_tr, y_tr, h) + evaluate(theta, x_va, y_va, h)]
     last_good = theta.detach().clone()
-    diverged = -1
+    diverged = reached = -1
+    target = config.target_loss
     t0 = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         run_epoch(theta, opt, x_tr, y_tr, config.batch_size, h, gen)
@@ -283,12 +343,19 @@ def train(config: TrainConfig, progress=None, measure_sharpness: bool = True) ->
             break
         history.append(metrics)
         last_good = theta.detach().clone()
+        if target and metrics[0] <= target:
+            reached = epoch
+            break
+        if target and stalled([h[0] for h in history], config.updates_per_epoch):
+            break
         if progress is not None:
-            progress(epoch / config.epochs)
+            done = epoch / config.epochs
+            progress(max(done, target_progress(history[0][0], metrics[0], target)) if target else done)
     seconds = time.perf_counter() - t0
     if progress is not None:
         progress(1.0)
     cols = np.asarray(history, dtype=np.float64).T
     top = sharpness_at(last_good, h, config.seed) if measure_sharpness and diverged < 0 else math.nan
     return TrainRun(config=config, train_loss=cols[0], train_acc=cols[1], val_loss=cols[2], val_acc=cols[3],
-                    diverged_epoch=diverged, theta=last_good.numpy(), sharpness=float(top), seconds=seconds)
+                    diverged_epoch=diverged, theta=last_good.numpy(), sharpness=float(top), seconds=seconds,
+                    reached_epoch=reached)

@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:  # also runnable as ``python benchmarks/batch_timi
     sys.path.insert(0, str(ROOT))
 
 from batchlab import timing_csv  # noqa: E402
-from figures.batch_timing import format_seconds  # noqa: E402
+from figures.batch_timing import format_ratio, format_seconds, ratio  # noqa: E402
 
 HEADERS = ("batch", "updates/epoch", "per update (median)", "middle half (25–75%)", "epoch (estimate)",
            "epoch (measured)", "status")
@@ -64,21 +64,15 @@ def line(cells) -> str:
     return "  ".join(str(c).rjust(w) for c, w in zip(cells, WIDTHS))
 
 
-def ratio(x: float) -> str:
-    """A ratio without an exponent: 3 significant digits below 100 (0.0628, 3.77), whole numbers above (3,771)."""
-    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
-
-
 def summary(rows) -> str | None:
-    """The lecture's two curves in two ratios: the largest measured batch against the smallest."""
-    ok = [r for r in rows if r.ok]
-    if len(ok) < 2:
+    """The lecture's two curves in two ratios (figures.batch_timing.ratio: B = 1,000 against B = 1 where both
+    were measured, else the largest measured batch against the smallest)."""
+    r = ratio(rows)
+    if r is None:
         return None
-    small, large = ok[0], ok[-1]
-    update = large.median_s / small.median_s
-    epoch = large.epoch_estimate_s / small.epoch_estimate_s
-    return (f"batch {large.batch:,} against batch {small.batch:,}: one update takes {ratio(update)}× as long, "
-            f"one epoch {ratio(epoch)}× as long ({large.batch / small.batch:,.0f}× the examples per update).")
+    return (f"batch {r.large.batch:,} against batch {r.small.batch:,}: one update takes {format_ratio(r.update)}× "
+            f"as long, one epoch {format_ratio(r.epoch)}× as long "
+            f"({format_ratio(r.examples)}× the examples per update).")
 
 
 def main(argv=None) -> int:

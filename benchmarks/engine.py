@@ -2,6 +2,7 @@
 
     python benchmarks/engine.py            # about a minute on 2 cores
     python benchmarks/engine.py --quick    # fewer repeats
+    python benchmarks/engine.py --smoke    # one repeat of tiny runs: checks that it runs (the tests do)
 
 Prints medians over repeats (these machines are shared and noisy) and ratios to
 torch.optim (Adam on one 2-element float64 tensor, gradient set by hand: the
@@ -66,11 +67,18 @@ def start_up_seconds(cold: bool) -> float:
     return float(out.stdout.strip())
 
 
+# How much work each row does: the full record, and a smoke run whose numbers mean nothing.
+FULL = dict(repeats=7, torch_steps=2_000, numpy_steps=20_000, steps=100_000, rates=64, grid=200, grid_steps=2_000)
+SMOKE = dict(repeats=1, torch_steps=20, numpy_steps=200, steps=1_000, rates=4, grid=10, grid_steps=100)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
+    ap.add_argument("--smoke", action="store_true", help="one repeat of tiny runs (checks that the script runs)")
     args = ap.parse_args()
-    reps = 3 if args.quick else 7
+    size = SMOKE if args.smoke else {**FULL, "repeats": 3} if args.quick else FULL
+    reps, steps, n_rates, n = size["repeats"], size["steps"], size["rates"], size["grid"]
     bowl = surfaces.get("bowl")
     optimizers.warm_up()
 
@@ -83,30 +91,35 @@ def main():
 
     print(f"machine: {os.cpu_count()} cores, numpy {np.__version__}")
     print("measuring …")
-    bench("torch.optim Adam, 1 run × 2,000 steps", 2_000, lambda: torch_adam(bowl, 2_000), repeats=3)
-    bench("NumPy loop Adam, 1 run × 20,000 steps", 20_000, lambda: numpy_adam(bowl, 20_000), repeats=3)
-    bench("engine GD, 1 run × 100,000 steps, path only", 100_000,
-          lambda: optimizers.simulate(bowl, "gd", steps=100_000, record=("path",)))
-    bench("engine Adam, 1 run × 100,000 steps, full record", 100_000,
-          lambda: optimizers.simulate(bowl, "adam", steps=100_000))
-    bench("engine Adam, 1 run × 100,000 steps, path only", 100_000,
-          lambda: optimizers.simulate(bowl, "adam", steps=100_000, record=("path",)))
+    few = min(reps, 3)
+    bench(f"torch.optim Adam, 1 run × {size['torch_steps']:,} steps", size["torch_steps"],
+          lambda: torch_adam(bowl, size["torch_steps"]), repeats=few)
+    bench(f"NumPy loop Adam, 1 run × {size['numpy_steps']:,} steps", size["numpy_steps"],
+          lambda: numpy_adam(bowl, size["numpy_steps"]), repeats=few)
+    bench(f"engine GD, 1 run × {steps:,} steps, path only", steps,
+          lambda: optimizers.simulate(bowl, "gd", steps=steps, record=("path",)))
+    bench(f"engine Adam, 1 run × {steps:,} steps, full record", steps,
+          lambda: optimizers.simulate(bowl, "adam", steps=steps))
+    bench(f"engine Adam, 1 run × {steps:,} steps, path only", steps,
+          lambda: optimizers.simulate(bowl, "adam", steps=steps, record=("path",)))
     for name in surfaces.names():
         surf = surfaces.get(name)
-        bench(f"engine Adam on {name}, 1 run × 100,000 steps, final only", 100_000,
-              lambda: optimizers.simulate(surf, "adam", steps=100_000, record=()))
-    lrs = np.logspace(-8, 0, 64)
-    bench("engine GD sweep, 64 rates × 100,000 steps, path every 100th", 6_400_000,
-          lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=100_000, record=("path",), every=100))
-    bench("engine Adam sweep, 64 rates × 100,000 steps, path every 100th", 6_400_000,
-          lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=100_000, record=("path",),
+        bench(f"engine Adam on {name}, 1 run × {steps:,} steps, final only", steps,
+              lambda: optimizers.simulate(surf, "adam", steps=steps, record=()))
+    lrs = np.logspace(-8, 0, n_rates)
+    bench(f"engine GD sweep, {n_rates} rates × {steps:,} steps, path every 100th", n_rates * steps,
+          lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=steps, record=("path",), every=100))
+    bench(f"engine Adam sweep, {n_rates} rates × {steps:,} steps, path every 100th", n_rates * steps,
+          lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=steps, record=("path",),
                                       every=100))
     him = surfaces.get("himmelblau")
-    xs = np.linspace(-5, 5, 200)
+    xs = np.linspace(-5, 5, n)
     grid = np.stack(np.meshgrid(xs, xs), -1).reshape(-1, 2)
-    bench("engine momentum grid, 200×200 starts × 2,000 steps, final only", 80_000_000,
-          lambda: optimizers.simulate(him, optimizers.get("momentum", lr=1e-3), grid, steps=2_000, record=()),
-          repeats=3)
+    bench(f"engine momentum grid, {n}×{n} starts × {size['grid_steps']:,} steps, final only",
+          n * n * size["grid_steps"],
+          lambda: optimizers.simulate(him, optimizers.get("momentum", lr=1e-3), grid, steps=size["grid_steps"],
+                                      record=()),
+          repeats=few)
 
     torch_rate = rows[0][1] / rows[0][2]
     print()
@@ -116,6 +129,8 @@ def main():
         rate = work / med
         print(f"| {label:<66} | {med * 1e3:>7,.1f} ms | {rate:>13,.0f} | {rate / torch_rate:>13,.0f} |")
     print()
+    if args.smoke:  # a cold start compiles for seconds: not part of a smoke run
+        return
     print(f"start-up, import + first run: warm cache {start_up_seconds(False):.2f} s, "
           f"cold cache (compiling) {start_up_seconds(True):.2f} s")
 

@@ -2,6 +2,7 @@
 
     python -m benchmarks.formula            # about a minute on 2 cores
     python -m benchmarks.formula --quick    # fewer repeats
+    python -m benchmarks.formula --smoke    # one repeat: checks that it runs (the tests do)
 
 Prints medians over repeats (these machines are shared: the load average is printed too):
 
@@ -59,8 +60,9 @@ def fresh_process_ready(text: str) -> float:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--smoke", action="store_true", help="one repeat (checks that the script runs)")
     args = ap.parse_args()
-    reps = 5 if args.quick else 15
+    reps = 1 if args.smoke else 5 if args.quick else 15
     optimizers.warm_up()
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min)")
 
@@ -79,7 +81,8 @@ def main():
     fresh = [f"(x^2 + y - {k})^2 + (x + y^2 - 7)^2 + sin({k}*x)" for k in range(3, 3 + reps)]
     print(f"  this process (sympy loaded): median {np.median([ready(t) for t in fresh]) * 1e3:.0f} ms")
     print(f"  the same formula again (cached): median {median_seconds(lambda: ready(fresh[0]), reps) * 1e3:.0f} ms")
-    cold = [fresh_process_ready(f"sin(x*y) + (x - {k})^2/10 + y^2") for k in range(3 if args.quick else 5)]
+    cold = [fresh_process_ready(f"sin(x*y) + (x - {k})^2/10 + y^2")
+            for k in range(1 if args.smoke else 3 if args.quick else 5)]
     print(f"  a fresh process (imports sympy too): median {np.median(cold) * 1e3:.0f} ms, max {max(cold) * 1e3:.0f} ms")
 
     print(f"\n{len(HOSTILE)} hostile inputs refused:")

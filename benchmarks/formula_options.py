@@ -1,6 +1,7 @@
 """How a typed formula reaches engine speed: the options measured side by side.
 
     python -m benchmarks.formula_options
+    python -m benchmarks.formula_options --smoke    # one repeat: checks that it runs (the tests do)
 
 One trajectory of 100,000 GD steps in a minimal numba loop (the engine's inner loop without the
 rules), on Himmelblau, Rosenbrock and the bowl, with the gradient from:
@@ -15,6 +16,7 @@ Prints medians and the ratio to the built-in gradient, and the load average.
 """
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import sys
@@ -103,8 +105,11 @@ def tape_of(surface) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--smoke", action="store_true", help="one repeat (checks that the script runs)")
+    reps = 1 if ap.parse_args().smoke else 15
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min)")
-    print(f"one run of {STEPS:,} GD steps (lr 1e-4), median of 15:")
+    print(f"one run of {STEPS:,} GD steps (lr 1e-4), median of {reps}:")
     print(f"{'surface':12s} {'built-in ms':>12s} {'machine code ms':>16s} {'ratio':>6s} {'tape ms':>8s} {'ratio':>6s}")
     for name, text in SPELLED.items():
         built = surfaces.get(name)
@@ -114,9 +119,9 @@ def main():
         ends = [gd_compiled(built.kernel_id, built.params, x, y, 1e-4, STEPS),
                 gd_compiled(FORMULA_ID, typed.params, x, y, 1e-4, STEPS), gd_tape(tape, outputs, x, y, 1e-4, STEPS)]
         assert np.allclose(ends[0], ends[1], rtol=1e-9) and np.allclose(ends[0], ends[2], rtol=1e-9), ends
-        times = [median_time(lambda: gd_compiled(built.kernel_id, built.params, x, y, 1e-4, STEPS), 15)[0],
-                 median_time(lambda: gd_compiled(FORMULA_ID, typed.params, x, y, 1e-4, STEPS), 15)[0],
-                 median_time(lambda: gd_tape(tape, outputs, x, y, 1e-4, STEPS), 15)[0]]
+        times = [median_time(lambda: gd_compiled(built.kernel_id, built.params, x, y, 1e-4, STEPS), reps)[0],
+                 median_time(lambda: gd_compiled(FORMULA_ID, typed.params, x, y, 1e-4, STEPS), reps)[0],
+                 median_time(lambda: gd_tape(tape, outputs, x, y, 1e-4, STEPS), reps)[0]]
         print(f"{name:12s} {times[0] * 1e3:12.2f} {times[1] * 1e3:16.2f} {times[1] / times[0]:6.2f} "
               f"{times[2] * 1e3:8.2f} {times[2] / times[0]:6.2f}")
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")

@@ -1,6 +1,7 @@
 """The Noisy gradients page's server-side rerun on a cache miss: runs, epoch view, figures, serialization.
 
     python benchmarks/noisy.py [--repeats N]
+    python benchmarks/noisy.py --smoke    # one repeat: checks that it runs (the tests do)
 
 Prints medians over repeats (the surface grid of every example is built once per process, as on the
 server, and timed separately) and the figure sizes. The peer for the SGD engine is the same runs with
@@ -53,7 +54,10 @@ def rerun(config: nz.NoisyConfig, size: int = 8, epoch: int = 0):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--smoke", action="store_true", help="one repeat (checks that the script runs)")
     args = parser.parse_args()
+    if args.smoke:
+        args.repeats = 1
     t0 = time.perf_counter()
     nz.example_losses()
     nz.full_surface()

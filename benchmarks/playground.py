@@ -2,6 +2,7 @@
 against the whole Plotly figures a page sent before (the peer, measured in the same run).
 
     python benchmarks/playground.py [--quick]
+    python benchmarks/playground.py --smoke    # one repeat of the default view: checks that it runs (the tests do)
 
 A move that changes Run 1's learning rate (a cache miss) computes exactly this: Run 1's simulation,
 its thinned path on the map and its curves under it, each split into a template and one blob per run
@@ -91,10 +92,13 @@ def measure(view: View, reps: int) -> dict:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    reps = 3 if ap.parse_args().quick else 9
+    ap.add_argument("--quick", action="store_true", help="3 repeats instead of 9")
+    ap.add_argument("--smoke", action="store_true", help="one repeat of the default view (checks that it runs)")
+    args = ap.parse_args()
+    reps = 1 if args.smoke else 3 if args.quick else 9
+    views = dict(list(VIEWS.items())[:1]) if args.smoke else VIEWS
     optimizers.warm_up()
-    for label, view in VIEWS.items():
+    for label, view in views.items():
         m = measure(view, reps)
         print(f"\n{label}")
         print(f"  a computing move, drawn in the browser: {m['cpu'] * 1e3:,.1f} ms   "

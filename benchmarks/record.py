@@ -1,7 +1,9 @@
-"""The performance record: engine throughput, a Playground move (server, network, browser), start-up, and a class.
+"""The performance record: engine throughput, a Playground move (server, network, browser), start-up, a class,
+a class room.
 
-    python benchmarks/record.py                       # about 20 minutes on 2 cores
-    python benchmarks/record.py --quick               # about 6 minutes: fewer repeats, shorter load tests
+    python benchmarks/record.py                       # about 25 minutes on 2 cores
+    python benchmarks/record.py --quick               # about 8 minutes: fewer repeats, shorter load tests
+    python benchmarks/record.py --smoke               # tiny runs, one student: checks that it runs (the tests do)
     python benchmarks/record.py --write docs/performance.md
 
 Prints Markdown: the machine and its load average (``uptime``) at each measurement, engine
@@ -10,7 +12,8 @@ Plotly figures sent before (benchmarks/playground.py), CPU and bytes per move of
 process and Home's rerun (benchmarks/move_cost.py), the map in headless Chromium: first visit,
 key press to new paths, Play (benchmarks/browser_map.py), start-up times, and load tests
 (serving/loadtest.py) with N sessions each moving Run 1's learning rate every 5 s, on one app
-process and on two behind nginx (``scripts/serve``). Every load test starts fresh processes.
+process and on two behind nginx (``scripts/serve``), and a class room of 60 students
+(benchmarks/class_room.py). Every load test starts fresh processes.
 Medians throughout: these machines are shared and noisy, so compare a change against a record
 taken the same way, and read each number next to the load average it was taken at.
 """
@@ -32,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import browser_map  # noqa: E402  (benchmarks/browser_map.py)
+import class_room as room_bench  # noqa: E402  (benchmarks/class_room.py)
 import engine as engine_bench  # noqa: E402  (benchmarks/engine.py)
 import move_cost  # noqa: E402  (benchmarks/move_cost.py)
 import optimizers  # noqa: E402
@@ -59,17 +63,18 @@ def machine() -> list[str]:
             f"- taken {datetime.date.today().isoformat()} at commit {commit.strip() or '?'} (plus the working tree)"]
 
 
-def engine_rows(repeats: int) -> list[str]:
-    """Trajectory-steps per second of the engine (benchmarks/engine.py's functions)."""
+def engine_rows(repeats: int, size: dict = engine_bench.FULL) -> list[str]:
+    """Trajectory-steps per second of the engine (benchmarks/engine.py's functions and sizes)."""
     bowl = surfaces.get("bowl")
-    lrs = np.logspace(-8, 0, 64)
+    steps, n_rates = size["steps"], size["rates"]
+    lrs = np.logspace(-8, 0, n_rates)
     runs = [
-        ("Adam, 1 run × 100,000 steps, every step recorded", 100_000,
-         lambda: optimizers.simulate(bowl, "adam", steps=100_000)),
-        ("GD sweep, 64 rates × 100,000 steps, path every 100th", 6_400_000,
-         lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=100_000, record=("path",), every=100)),
-        ("Adam sweep, 64 rates × 100,000 steps, path every 100th", 6_400_000,
-         lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=100_000, record=("path",),
+        (f"Adam, 1 run × {steps:,} steps, every step recorded", steps,
+         lambda: optimizers.simulate(bowl, "adam", steps=steps)),
+        (f"GD sweep, {n_rates} rates × {steps:,} steps, path every 100th", n_rates * steps,
+         lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=steps, record=("path",), every=100)),
+        (f"Adam sweep, {n_rates} rates × {steps:,} steps, path every 100th", n_rates * steps,
+         lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=steps, record=("path",),
                                      every=100)),
     ]
     rows = ["| engine run | median | trajectory-steps/s |", "|---|---|---|"]
@@ -131,11 +136,11 @@ LOAD_HEADER = ("| processes | sessions | reruns/s | p50 s | p95 s | p99 s | max 
                "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
-def load_rows(processes: int, sessions, duration: float, shared: bool = False) -> list[str]:
+def load_rows(processes: int, sessions, duration: float, interval: float, shared: bool = False) -> list[str]:
     rows = []
     for n in sessions:
         load = load_now()
-        c = measure(processes, n, duration, shared=shared)
+        c = measure(processes, n, duration, interval, shared=shared)
         s = c.summary
         errors = f"{s.errors} {s.error_kinds}" if s.errors else "0"
         rows.append(f"| {processes} | {n} | {s.reruns_per_s:.2f} | {s.p50:.3f} | {s.p95:.3f} | {s.p99:.3f} | "
@@ -160,6 +165,14 @@ def kept_sections(path: Path) -> list[str]:
         if keeping:
             kept.append(line)
     return [""] + kept if kept else []
+
+
+ROOM_TEXT = ("`python benchmarks/class_room.py` on the `scripts/serve --processes 2` set-up: the instructor on one "
+             "process, every student on the other. A push: the instructor moves Run 1's learning rate and sends the "
+             "view; it has reached a student when a run of the student's page has finished with that rate in its "
+             "address (latency from the instructor's click). The board: every student submits within 10 s; the lag "
+             "runs from the last accepted submission to the first board run whose table holds them all. A poll: the "
+             "students' process CPU over 15 s of polling only, per poll.")
 
 
 COMMANDS = [
@@ -187,18 +200,26 @@ def main() -> int:
     ap.add_argument("--sessions2", default=None, help="comma-separated N for two processes (default 60,120)")
     ap.add_argument("--duration", type=float, default=None, help="seconds of moves per load test (default 60)")
     ap.add_argument("--write", default=None, help="also write the record to this Markdown file")
+    ap.add_argument("--smoke", action="store_true", help="tiny runs, one student for 3 s (checks that it runs)")
     args = ap.parse_args()
-    repeats = 3 if args.quick else 9
-    sessions = [int(n) for n in (args.sessions or ("1,10,30" if args.quick else "1,10,30,60")).split(",")]
-    sessions2 = [int(n) for n in (args.sessions2 or ("60" if args.quick else "60,120")).split(",")]
-    duration = args.duration or (20.0 if args.quick else 60.0)
+    repeats = 1 if args.smoke else 3 if args.quick else 9
+    default_sessions = "1" if args.smoke else "1,10,30" if args.quick else "1,10,30,60"
+    sessions = [int(n) for n in (args.sessions or default_sessions).split(",")]
+    default_sessions2 = "1" if args.smoke else "60" if args.quick else "60,120"
+    sessions2 = [int(n) for n in (args.sessions2 or default_sessions2).split(",")]
+    duration = args.duration or (3.0 if args.smoke else 20.0 if args.quick else 60.0)
+    interval = 1.0 if args.smoke else 5.0
+    moves = {"server": 10, "browser": 2} if args.smoke else {"server": 20, "browser": 6} if args.quick else \
+        {"server": 40, "browser": 12}
     optimizers.warm_up()
 
-    out = ["# Performance record", "", "Written by `python benchmarks/record.py"
-           + (" --quick" if args.quick else "") + "`; compare later changes against a record taken the same way. "
+    flag = " --smoke" if args.smoke else " --quick" if args.quick else ""
+    out = ["# Performance record", "", f"Written by `python benchmarks/record.py{flag}`; compare later changes "
+           "against a record taken the same way. "
            "The machine may be shared: each measurement names the load average (`uptime`: 1, 5 and 15 minutes) it "
            "was taken at; on 2 cores a load above 2 means other work took part of the CPU.",
-           "", *machine(), "", *COMMANDS, "## Engine", "", *engine_rows(repeats), "",
+           "", *machine(), "", *COMMANDS, "## Engine", "",
+           *engine_rows(repeats, engine_bench.SMOKE if args.smoke else engine_bench.FULL), "",
            "## A computing Playground move on the server", "",
            "Run 1's learning rate moved (a new simulation): Run 1 simulated, its path and curves thinned and split into "
            "templates and blobs (Run 2's reused). Peer: the whole Plotly figures the page sent on every move before "
@@ -206,28 +227,35 @@ def main() -> int:
            "## A move through a running app process", "",
            "One session on a fresh app process (`python benchmarks/move_cost.py`): the process's CPU time per move "
            "(per batch of 10 moves: Linux counts in 10 ms ticks), the bytes the browser receives (websocket and the "
-           "charts' arrays it fetches), and the latency.", "", *move_cost_rows(20 if args.quick else 40), "",
+           "charts' arrays it fetches), and the latency.", "", *move_cost_rows(moves["server"]), "",
            "## The map in a browser", "",
            "Headless Chromium on the same machine (`python benchmarks/browser_map.py`).", "",
-           *browser_rows(6 if args.quick else 12), "",
-           "## Start-up", "", *start_up_rows(3), "",
+           *browser_rows(moves["browser"]), "",
+           "## Start-up", "", *start_up_rows(1 if args.smoke else 3), "",
            "## A class on this machine", "",
            f"Each session opens the Playground, makes its view its own (a start point a little off the default, so "
-           f"that every rerun computes), and moves Run 1's learning-rate slider every 5 s for {duration:.0f} s. "
+           f"that every rerun computes), and moves Run 1's learning-rate slider every {interval:g} s for {duration:.0f} s. "
            "Latency: from the move to the finished rerun, arrays fetched. Server CPU per rerun: the app processes' "
            "CPU time over the reruns they served (opening a page counts as two). Simulations computed: the "
            "Playground's cache misses (the slider's rerun and the view made the session's own), read from "
            "/_stcore/metrics. (`scripts/loadtest` runs one such test against a running server.)", "", LOAD_HEADER]
     print("\n".join(out), flush=True)
-    out += load_rows(1, sessions, duration)
+    out += load_rows(1, sessions, duration, interval)
     if nginx_binary():
-        out += load_rows(2, sessions2, duration)
+        out += load_rows(2, sessions2, duration, interval)
     else:
         out.append("| 2 | – | nginx not installed: not measured | | | | | | | | | | |")
     out += ["", "Shared views (every student on the default view, so moves hit the caches that sessions share):", "",
             LOAD_HEADER]
     print("\n" + "\n".join(out[-3:]), flush=True)
-    out += load_rows(1, [max(sessions)], duration, shared=True)
+    out += load_rows(1, [max(sessions)], duration, interval, shared=True)
+    out += ["", "## A class room", "", ROOM_TEXT, ""]
+    if nginx_binary():
+        room = dict(pushes=1, idle=1.0, submit_window=2.0) if args.smoke else {}
+        out.append(room_bench.record(students=max(sessions), **room)[0])
+    else:
+        out.append("nginx not installed: not measured")
+    print("\n".join(out[-5:]), flush=True)
     if args.write:
         Path(args.write).write_text("\n".join(out + kept_sections(Path(args.write))) + "\n")
         print(f"\nwritten to {args.write}")

@@ -68,6 +68,51 @@ def format_seconds(s: float) -> str:
     return f"{s / 1e-6:.3g} µs"
 
 
+LECTURE_PAIR = (1, 1_000)  # the lecture's comparison: an update on one example against one on a thousand
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """One series' two curves in two numbers: the large batch against the small one."""
+    small: object  # TimingRow
+    large: object
+    update: float  # t(large) / t(small): how many times as long one update takes
+    epoch: float  # T(large) / T(small), epoch estimates: how many times as long one epoch takes
+
+    @property
+    def examples(self) -> float:
+        return self.large.batch / self.small.batch
+
+
+def ratio(rows) -> Ratio | None:
+    """The lecture's pair (B = 1 against B = 1,000) where both were measured, else the smallest measured
+    batch against the largest; None with fewer than two measured batch sizes."""
+    ok = sorted((r for r in rows if r.ok), key=lambda r: r.batch)
+    if len(ok) < 2:
+        return None
+    by_batch = {r.batch: r for r in ok}
+    small, large = ((by_batch[LECTURE_PAIR[0]], by_batch[LECTURE_PAIR[1]]) if set(LECTURE_PAIR) <= set(by_batch)
+                    else (ok[0], ok[-1]))
+    return Ratio(small, large, large.median_s / small.median_s, large.epoch_estimate_s / small.epoch_estimate_s)
+
+
+def format_ratio(x: float) -> str:
+    """A ratio without an exponent: 3 significant digits below 100 (0.0628, 3.77), whole numbers above (3,771)."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
+def ratio_text(series: Series, lang: str = "en", name: str | None = None) -> str | None:
+    """"MLP · CPU: …: one update at B = 1,000 takes 13.1× as long as at B = 1; one epoch 0.0131× as long, with
+    1,000× the examples per update." for a series with two measured batch sizes, else None; ``name`` instead of
+    the series' own (a page quotes a name that came from an uploaded file)."""
+    r = ratio(series.rows)
+    if r is None:
+        return None
+    return i18n.text("batch_timing.ratio", lang, series=name or series.name(lang), large=f"{r.large.batch:,}",
+                     small=f"{r.small.batch:,}", update=format_ratio(r.update), epoch=format_ratio(r.epoch),
+                     examples=format_ratio(r.examples))
+
+
 _NOTES = {"out_of_memory": "batch_timing.figure.oom", "memory_guard": "batch_timing.figure.memory_guard",
           "crashed": "batch_timing.worker.figure_crashed"}
 _STATUS = {"ok": "batch_timing.table.status_ok", "out_of_memory": "batch_timing.table.status_out_of_memory",

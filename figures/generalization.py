@@ -6,7 +6,7 @@ Pure functions (results in, Plotly figures out, no Streamlit, no torch): the dig
 of the catalogs (``lang``).
 
 - ``accuracy_figure``: final training and validation accuracy against the batch size (log x),
-  the lecture's figure. A diverged run has no accuracy worth drawing: it is marked ✕ at the
+  the lecture's figure, after the same number of epochs or at the same training loss. A diverged run has no accuracy worth drawing: it is marked ✕ at the
   chance level (10 %), the line skips it.
 - ``loss_figure``: training and validation loss per epoch (or per update), one line per batch size.
 - ``sharpness_figure``: λ_max of the training loss at the end of each run against the batch size,
@@ -70,8 +70,9 @@ def _layout(fig, lang: str, title: str, height: int = HEIGHT):
 
 
 # ----------------------------------------------------------------- digits
-def accuracy_figure(runs, full_batch: int, lang: str = "en") -> go.Figure:
-    """Final training and validation accuracy (%) against the batch size (log x)."""
+def accuracy_figure(runs, full_batch: int, lang: str = "en", target: bool = False) -> go.Figure:
+    """Final training and validation accuracy (%) against the batch size (log x): after the last epoch, or
+    (``target``) where each run reached its target training loss."""
     runs = sorted(runs, key=lambda r: r.config.batch_size)
     good = [r for r in runs if not r.diverged]
     bad = [r for r in runs if r.diverged]
@@ -89,8 +90,9 @@ def accuracy_figure(runs, full_batch: int, lang: str = "en") -> go.Figure:
             customdata=[[r.config.lr, r.diverged_epoch] for r in bad],
             hovertemplate=_t("diverged_hover", lang) + "<extra></extra>"))
     _batch_axis(fig, [r.config.batch_size for r in runs], full_batch, lang)
-    fig.update_yaxes(title_text=_t("acc_axis", lang), ticksuffix=" %")
-    return _layout(fig, lang, _t("acc_title", lang))
+    suffix = "_target" if target else ""
+    fig.update_yaxes(title_text=_t("acc_axis" + suffix, lang), ticksuffix=" %")
+    return _layout(fig, lang, _t("acc_title" + suffix, lang))
 
 
 def loss_figure(runs, full_batch: int, x: str = "epoch", lang: str = "en") -> go.Figure:

@@ -76,7 +76,7 @@ class BasinConfig:
     n: int = 100
     steps: int = 2_000
     by: str = "end"
-    surface_params: tuple = ()  # ((name, value), ...) for the surface's factory (the bowl's kappa, angle)
+    surface_params: tuple = ()  # ((name, value), ...) for the surface's factory (the bowl's kappa, angle, walls)
 
     def __post_init__(self):
         choice("basins", "surface", self.surface, surfaces.choices())

@@ -13,6 +13,8 @@ import numpy as np
 import optimizers
 from optimizers import catalog
 
+from .untrusted import quote
+
 
 def log_options(lo_exp: int, hi_exp: int, mantissas=(1, 2, 5)) -> tuple[float, ...]:
     """1e{lo}, 2e{lo}, 5e{lo}, …, 1e{hi}: a logarithmic slider's stops."""
@@ -98,3 +100,13 @@ def nearest_option(options, value) -> float:
 
 def schedule_defaults(kind: str) -> dict:
     return dict(optimizers.schedule(kind).params)
+
+
+def parse_steps(name: str, text: str) -> tuple[int, ...]:
+    """A list of steps as a text box holds it ("300, 600" -> (300, 600)); the schedule checks the numbers.
+
+    Raises ValueError naming ``name``, with the text quoted (lab.untrusted.quote): pages show it as Markdown."""
+    try:
+        return tuple(int(v) for v in str(text).replace(" ", "").split(",") if v)
+    except ValueError:
+        raise ValueError(f"{name} = {quote(text)} is not whole numbers separated by commas, e.g. 300, 600") from None

@@ -1,6 +1,7 @@
 """The Playground's model: a view is a surface, a start, a number of steps and up to four runs."""
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +37,9 @@ class RunSpec:
         return optimizers.get(self.optimizer, variant=self.variant, **to_torch_names(dict(self.hyper)))
 
     def build_schedule(self):
-        return optimizers.schedule(self.schedule, **dict(self.schedule_params))
+        """The schedule; a parameter still held as text (a step list that did not read) raises here, quoted."""
+        params = {n: C.parse_steps(n, v) if isinstance(v, str) else v for n, v in self.schedule_params}
+        return optimizers.schedule(self.schedule, **params)
 
     @property
     def lr(self) -> float:
@@ -65,7 +68,10 @@ DEFAULT_RUNS = (
 )
 EXTRA_DEFAULTS = ("momentum", "adam")  # runs 3 and 4 when added
 KAPPA_OPTIONS = C.log_options(1, 9, (1, 1.6, 2.5, 4, 6.3))
-DEFAULT_KAPPA = C.nearest_option(KAPPA_OPTIONS, 1.6e5)
+_BOWL = inspect.signature(surfaces.catalog.bowl).parameters
+DEFAULT_KAPPA = C.nearest_option(KAPPA_OPTIONS, _BOWL["kappa"].default)
+DEFAULT_WALLS = _BOWL["walls"].default
+WALLS = surfaces.catalog.BOWL_WALLS
 DEFAULT_STEPS = 10_000
 
 
@@ -88,9 +94,14 @@ def hyper_defaults(i: int, optimizer: str) -> dict:
     return out
 
 
-def _schedule_value(raw: str, default):
+def bowl_params(kappa: float, angle: float, walls: str) -> tuple:
+    """The bowl's factory arguments as a View holds them (sorted by name)."""
+    return (("angle", float(angle)), ("kappa", float(kappa)), ("walls", str(walls)))
+
+
+def _schedule_value(name: str, raw: str, default):
     if isinstance(default, tuple):
-        return tuple(int(v) for v in raw.replace(" ", "").split(",") if v)
+        return C.parse_steps(name, raw)
     return int(float(raw)) if isinstance(default, int) else float(raw)
 
 
@@ -101,7 +112,8 @@ def view_from_link(params: dict) -> View:
     p = dict(params)
     surface, surface_params = surface_choice.from_link(p, "", "bowl")
     if surface == "bowl":
-        surface_params = (("angle", float(p.get("bowl_angle", 0))), ("kappa", float(p.get("bowl_kappa", DEFAULT_KAPPA))))
+        surface_params = bowl_params(float(p.get("bowl_kappa", DEFAULT_KAPPA)), float(p.get("bowl_angle", 0)),
+                                     p.get("bowl_walls", DEFAULT_WALLS))
     surf = surfaces.get(surface, **dict(surface_params))
     start = (float(p.get(f"start_x_{surf.name}", surf.start[0])), float(p.get(f"start_y_{surf.name}", surf.start[1])))
     variant = p.get("variant", "torch")
@@ -113,11 +125,19 @@ def view_from_link(params: dict) -> View:
             raw = p.get(f"run{i}_{name}_{k}")
             hyper.append((k, v if raw is None else raw in ("1", "true") if isinstance(v, bool) else float(raw)))
         kind = p.get(f"run{i}_schedule", "constant")
-        sched = tuple((n, d if f"run{i}_{kind}_{n}" not in p else _schedule_value(p[f"run{i}_{kind}_{n}"], d))
+        sched = tuple((n, d if f"run{i}_{kind}_{n}" not in p else _schedule_value(n, p[f"run{i}_{kind}_{n}"], d))
                       for n, d in C.schedule_defaults(kind).items())
         runs.append(RunSpec(name, tuple(hyper), variant, kind, sched, float(p.get(f"run{i}_noise", 0.0)),
                             int(p.get(f"run{i}_seed", 0)), slot=i))
     return View(surface, surface_params, start, int(p.get("steps", DEFAULT_STEPS)), tuple(runs))
+
+
+def shapes_run(key: str, i: int = 0) -> bool:
+    """Whether link parameter ``key`` changes run ``i`` (its surface, a typed formula and its window, start,
+    steps, convention or own settings); the other runs' settings and the page's display switches do not."""
+    surface = surface_choice.keys("")
+    return key in ("steps", "variant", surface.surface, surface.text, *surface.bounds) or \
+        key.startswith(("bowl_", "start_", f"run{i}_"))
 
 
 def eta_series(spec: RunSpec, optimizer, steps: np.ndarray) -> np.ndarray:

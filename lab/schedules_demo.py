@@ -8,12 +8,16 @@ demos are data (``Demo``) and ``demo_runs`` turns one into RunViews for
 The two demos:
 
 - ``ADAGRAD_DECAY``: the lecture's Adagrad (``variant="lecture"``: σ is the
-  root *mean* square of the past gradients) on the bowl, η = 0.1, 2,000 steps.
-  With a constant η it reaches the floor, then bursts at step 343: near the
-  minimum the gradients are tiny, their mean square shrinks, η/σ grows and one
-  step throws the run up the wall; it keeps bouncing (L = 0.497 at the end).
-  With η_t = η/√(t+1) the step shrinks as fast as σ does: no burst,
-  L = 3e-22.
+  root *mean* square of the past gradients) on the bowl with quadratic walls,
+  η = 0.1, from (−1.8, 0.4), 2,000 steps. With a constant η it reaches the
+  floor by step 11 and then bursts: on the floor the gradients across the
+  valley are tiny, their mean square shrinks, η/σ grows, and at step 379 the
+  run leaps up the wall to |θ₂| = 0.71; there σ grows again and the run falls
+  back to the floor, then bursts again at steps 1,026 and 1,863 (3 bursts,
+  each back to |θ₂| < 0.001; 42 in 100,000 steps). Its end point at step 2,000
+  lies on the floor between two bursts, so the end-point verdict says
+  "converged": the page says so. With η_t = η/√(t+1) the step shrinks as fast
+  as σ does: no burst, L = 1e-23 at the end.
 - ``ADAM_WARMUP``: Adam, η = 0.3, on Beale's function from (−4, −1.5), 2,000
   steps, without and with a linear warm-up over 100 steps (then constant:
   ``warmup_linear`` with ``end_factor=1``, so only the warm-up differs).
@@ -122,14 +126,6 @@ def default_horizon(kind: str) -> int:
     return DEFAULT_HORIZON.get(kind, 1_500)
 
 
-def parse_steps(text: str):
-    """"300, 600" -> (300, 600); anything else comes back as given, for the schedule's own check to name."""
-    try:
-        return tuple(int(v) for v in str(text).replace(" ", "").split(",") if v)
-    except ValueError:
-        return text
-
-
 def canonical(kind: str, name: str, value):
     """A widget's value as the schedule expects it (sliders give floats such as 0.9950000000000001)."""
     ctl = control(kind, name)
@@ -160,9 +156,11 @@ class Demo:
     start: tuple
     steps: int
     runs: tuple  # DemoRun, ...
+    surface_params: tuple = ()  # ((name, value), ...) for the surface's factory
+    counts_bursts: bool = False  # the table counts each run's bursts up the valley's wall
 
     def build_surface(self):
-        return surfaces.get(self.surface)
+        return surfaces.get(self.surface, **dict(self.surface_params))
 
     def title(self, lang: str = "en") -> str:
         return i18n.text(f"schedules.demo.{self.key}.title", lang)
@@ -171,7 +169,9 @@ class Demo:
 ADAGRAD_DECAY = Demo(
     key="adagrad_decay",
     surface="bowl",
-    start=(-1.8, 0.6),
+    surface_params=(("walls", "quadratic"),),
+    counts_bursts=True,
+    start=(-1.8, 0.4),
     steps=2_000,
     runs=(
         DemoRun("schedules.demo.adagrad_decay.constant",
@@ -212,9 +212,33 @@ def demo_runs(demo: Demo, lang: str = "en") -> list[RunView]:
     return out
 
 
+FLOOR = 1e-3  # distance from the valley floor below which a run is on the floor
+BURST = 0.1  # distance from the floor above which a run that was on the floor has burst up the wall
+
+
+def bursts(across, floor: float = FLOOR, height: float = BURST) -> list[tuple[int, int, float]]:
+    """The run's bursts up the wall: for each excursion from the valley floor, (the index where the distance
+    from the floor ``across`` first exceeds ``height``, the index where it is back below ``floor`` or −1
+    when it never is, the largest distance on the way), counted from the first index on the floor."""
+    a = np.asarray(across, dtype=np.float64)
+    on = np.flatnonzero(a < floor)
+    t, out = (int(on[0]) if len(on) else len(a)), []
+    while t < len(a):
+        up = np.flatnonzero(a[t:] > height)
+        if not len(up):
+            break
+        s = t + int(up[0])
+        down = np.flatnonzero(a[s:] < floor)
+        e = s + int(down[0]) if len(down) else len(a)
+        out.append((s, e if len(down) else -1, float(a[s:e].max())))
+        t = e
+    return out
+
+
 def run_summary(surface, run: RunView, after: int = 100, lang: str = "en") -> dict:
-    """Final loss, outcome (in words, in ``lang``), end point, the largest move after step ``after`` and
-    when the run left the window."""
+    """Final loss, outcome (in words, in ``lang``), end point, the largest move after step ``after``, when
+    the run left the window, and its bursts up the wall (``bursts``, with θ₂'s distance from the lowest
+    minimum as the distance from the valley floor; steps, not indices)."""
     traj = run.trajectory
     path = run.path[: run.last_good + 1]
     moves = np.linalg.norm(np.diff(path, axis=0), axis=1)
@@ -223,6 +247,8 @@ def run_summary(surface, run: RunView, after: int = 100, lang: str = "en") -> di
     (x0, x1), (y0, y1) = surface.bounds
     outside = np.flatnonzero((path[:, 0] < x0) | (path[:, 0] > x1) | (path[:, 1] < y0) | (path[:, 1] > y1))
     end = traj.final[0]
+    floor = float(surface.minima[0, 1]) if len(surface.minima) else 0.0
+    steps = run.steps
     return {
         "label": run.label,
         "final_loss": float(traj.final_loss[0]),
@@ -231,6 +257,8 @@ def run_summary(surface, run: RunView, after: int = 100, lang: str = "en") -> di
         "biggest_move": float(late[k]) if k >= 0 else 0.0,
         "biggest_move_at": int(run.steps[after + k]) if k >= 0 else -1,  # the step that made it: θ_t → θ_t+1
         "left_window_at": int(run.steps[outside[0]]) if len(outside) else -1,
+        "bursts": [(int(steps[s]), int(steps[e]) if e >= 0 else -1, peak)
+                   for s, e, peak in bursts(np.abs(path[:, 1] - floor))],
     }
 
 
@@ -238,9 +266,11 @@ def look_text(demo: Demo, summaries: list[dict], lang: str = "en") -> str:
     """The demo's "what to look at", with its numbers filled in."""
     first = summaries[0]
     left = first["left_window_at"]
+    burst = first["bursts"][0] if first["bursts"] else (-1, -1, 0.0)
     table = f"schedules.demo.{demo.key}"
     return i18n.text(
-        f"{table}.look", lang, burst=f"{first['biggest_move_at']:,}", burst_size=first["biggest_move"],
+        f"{table}.look", lang, burst=f"{burst[0]:,}", peak=burst[2], bursts=len(first["bursts"]),
+        steps=f"{demo.steps:,}",
         left=(i18n.text("schedules.left_window", lang, step=f"{left:,}", steps=f"{demo.steps:,}")
               if left >= 0 else ""),
     )

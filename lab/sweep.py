@@ -102,7 +102,7 @@ def _float(field: str, value) -> float:
 class SweepConfig:
     """One sweep; validated and normalized on construction (ValueError naming field, value, range)."""
     surface: str = "bowl"
-    surface_params: tuple = ()  # ((name, value), ...) for surfaces.get (the bowl's kappa, angle; a formula's text)
+    surface_params: tuple = ()  # ((name, value), ...) for surfaces.get (bowl: kappa, angle, walls; a formula)
     optimizers: tuple = ("gd", "adagrad")  # 1–3 distinct names; torch.optim's default hyperparameters
     lr_min: float = 1e-8
     lr_max: float = 1.0

@@ -314,10 +314,10 @@ def run(sid, sp, starts, H, m_kind, s_kind, s_flag, decoupled, sched_scale, sche
                 qy = qy * rms_mu + dy / sigy
                 nx = fma(-lr_t, qx, nx)
                 ny = fma(-lr_t, qy, ny)
-            elif s_kind == 6:  # RAdam: θ − ((m̂·η)·(1/σ without rect))·rect, as torch groups it
-                if rect_on:
-                    nx = nx - ((mx * lr_t) * (bc2 ** 0.5 / (math.sqrt(sx) + eps))) * rect
-                    ny = ny - ((my * lr_t) * (bc2 ** 0.5 / (math.sqrt(sy) + eps))) * rect
+            elif s_kind == 6:  # RAdam: θ − ((m̂·η)·(1/σ without rect))·rect, as torch groups it; torch
+                if rect_on:  # writes √bc2 / d as (1/d)·√bc2 (Tensor.__rdiv__): two roundings, kept here
+                    nx = nx - ((mx * lr_t) * ((1.0 / (math.sqrt(sx) + eps)) * bc2 ** 0.5)) * rect
+                    ny = ny - ((my * lr_t) * ((1.0 / (math.sqrt(sy) + eps)) * bc2 ** 0.5)) * rect
                 else:
                     nx = nx - mx * lr_t
                     ny = ny - my * lr_t

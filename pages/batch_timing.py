@@ -18,11 +18,13 @@ import streamlit as st
 
 from batchlab import timing, timing_csv, timing_worker
 from batchlab.models import MODELS
-from figures.batch_timing import format_seconds, table, timing_figure
+from figures.batch_timing import format_seconds, group, ratio_text, table, timing_figure
+from lab.untrusted import quote
+from ui import links
 from ui.i18n import lang, t
-from ui.navigation import use_app_navigation
+from ui.page import finish, setup
 
-use_app_navigation()
+setup("batch_timing")
 
 CHART = {"displaylogo": False}
 DEFAULT_BATCHES = timing.batches_text(timing.TimingConfig.batches)
@@ -89,22 +91,25 @@ def read_config() -> timing.TimingConfig | None:
     """The sidebar's settings, or None (with the reason on screen) when the batch sizes are not usable."""
     with st.sidebar:
         names = device_names()
-        model = st.radio(t("batch_timing.model"), MODELS, key="bt_model", horizontal=True,
-                         format_func=lambda m: t(f"batch_timing.models.{m}"), help=t("batch_timing.model_help"))
-        text = st.text_input(t("batch_timing.batches"), DEFAULT_BATCHES, key="bt_batches",
-                             help=t("batch_timing.batches_help", hi=f"{timing.MAX_BATCH:,}", n=timing.MAX_SIZES))
-        repeats = st.slider(t("batch_timing.repeats"), *REPEATS, key="bt_repeats", help=t("batch_timing.repeats_help"))
-        warmup = st.slider(t("batch_timing.warmup"), *WARMUP, key="bt_warmup", help=t("batch_timing.warmup_help"))
-        budget = st.select_slider(t("batch_timing.budget"), BUDGETS, value=DEFAULT_BUDGET, key="bt_budget",
-                                  format_func=lambda s: f"{s} s", help=t("batch_timing.budget_help"))
-        device = st.selectbox(t("batch_timing.device"), list(names), key="bt_device", format_func=names.get,
-                              help=t("batch_timing.worker.device_help"))
-        threads = st.number_input(t("batch_timing.worker.threads"), 1, timing.MAX_THREADS, timing.MAX_THREADS, 1,
-                                  key="bt_threads", help=t("batch_timing.worker.threads_help", n=timing.MAX_THREADS))
+        model = links.select(st.radio, t("batch_timing.model"), MODELS, MODELS[0], key="bt_model", horizontal=True,
+                             format_func=lambda m: t(f"batch_timing.models.{m}"), help=t("batch_timing.model_help"))
+        text = links.text(t("batch_timing.batches"), DEFAULT_BATCHES, key="bt_batches",
+                          help=t("batch_timing.batches_help", hi=f"{timing.MAX_BATCH:,}", n=timing.MAX_SIZES))
+        repeats = links.slider(t("batch_timing.repeats"), *REPEATS, 1, key="bt_repeats",
+                               help=t("batch_timing.repeats_help"))
+        warmup = links.slider(t("batch_timing.warmup"), *WARMUP, 1, key="bt_warmup", help=t("batch_timing.warmup_help"))
+        budget = links.select(st.select_slider, t("batch_timing.budget"), BUDGETS, DEFAULT_BUDGET, key="bt_budget",
+                              format_func=lambda s: f"{s} s", help=t("batch_timing.budget_help"))
+        device = links.select(st.selectbox, t("batch_timing.device"), list(names), next(iter(names)), key="bt_device",
+                              format_func=names.get, help=t("batch_timing.worker.device_help"))
+        threads = links.number(t("batch_timing.worker.threads"), 1, timing.MAX_THREADS, timing.MAX_THREADS,
+                               key="bt_threads", step=1,
+                               help=t("batch_timing.worker.threads_help", n=timing.MAX_THREADS))
     try:
         batches = timing.parse_batches(text)
-    except timing.BatchSizesError as exc:
-        st.error(t("batch_timing.bad_batches", value=exc.token, hi=f"{timing.MAX_BATCH:,}", n=timing.MAX_SIZES))
+    except timing.BatchSizesError as exc:  # the typed text is echoed as text, never as Markdown
+        st.error(t("batch_timing.bad_batches", value=quote(exc.token), hi=f"{timing.MAX_BATCH:,}",
+                   n=timing.MAX_SIZES))
         return None
     return timing.TimingConfig(model=model, batches=batches, repeats=repeats, warmup=warmup,
                                epoch_budget_s=float(budget), device=device, threads=int(threads))
@@ -198,11 +203,22 @@ def uploaded_rows(upload) -> list:
     try:
         return timing_csv.read_csv(upload.getvalue().decode("utf-8-sig"))
     except UnicodeDecodeError:
-        st.error(t("batch_timing.upload_not_text", name=upload.name))
-    except timing_csv.CsvFormatError as exc:
-        st.error(t("batch_timing.worker.upload_error", name=upload.name, line=exc.line, column=exc.column,
-                   value=exc.value, columns=", ".join(timing_csv.COLUMNS)))
+        st.error(t("batch_timing.upload_not_text", name=quote(upload.name)))
+    except timing_csv.CsvFormatError as exc:  # the file's name and cells are the uploader's text
+        st.error(t("batch_timing.worker.upload_error", name=quote(upload.name), line=exc.line,
+                   column=quote(exc.column), value=quote(exc.value), columns=", ".join(timing_csv.COLUMNS)))
     return []
+
+
+def ratio_lines(sources) -> list[str]:
+    """One line per series with two measured batch sizes; a name from an uploaded file is quoted."""
+    lines = []
+    for series in group(sources):
+        name = quote(series.name(lang())) if series.source == "uploaded" else None
+        text = ratio_text(series, lang(), name)
+        if text:
+            lines.append(text)
+    return lines
 
 
 # ----------------------------------------------------------------- page
@@ -258,6 +274,9 @@ with chart_area:
         st.plotly_chart(timing_figure(sources, planned=config.batches if config else (), lang=lang()),
                         key="bt_chart", config=CHART)
         st.caption(t("batch_timing.figure_caption"))
+        ratios = ratio_lines(sources)
+        if ratios:  # each device's two curves in two numbers: the lecture's comparison, measured
+            st.markdown("\n".join(f"- {text}" for text in ratios))
     if live:
         measured = [f"{r.batch:,}" for r in live if r.epoch_measured_s is not None]
         budget = f"{config.epoch_budget_s:g}"  # live rows exist only for a valid configuration
@@ -276,6 +295,8 @@ with st.expander(t("batch_timing.method_title")):
     st.markdown(t("batch_timing.worker.method_process"))
 with st.expander(t("batch_timing.cpu_title")):
     st.markdown(t("batch_timing.cpu"))
+
+finish()  # before a measurement: measure_next reruns the script and never returns
 
 if running:
     measure_next(config, key, pending[0], bars[pending[0]])

@@ -1,10 +1,13 @@
-"""Generalization: small batches often generalize better (flat versus sharp minima).
+"""Generalization: the lecture's two claims about batch size, each with its own experiment.
 
-Two parts: the same small network trained on scikit-learn's digits with several batch sizes
-(accuracy against batch size, loss curves, sharpness of the minima reached), and a
+The same small network trained on scikit-learn's digits with several batch sizes, compared twice:
+for the same number of epochs (an optimization problem: the large batches are under-trained) and
+at the same training loss (validation accuracy and sharpness of the minima reached); then a
 one-dimensional picture of why mini-batch noise ends in flat minima.
 """
 from __future__ import annotations
+
+import dataclasses
 
 import streamlit as st
 
@@ -12,6 +15,7 @@ import i18n
 from batchlab import digits as D
 from batchlab import flat_sharp as FS
 from figures import generalization as G
+from lab import generalization as compare
 from lab.results import ResultCache
 from ui import links
 from ui.i18n import lang, t
@@ -44,9 +48,14 @@ def run_cache() -> ResultCache:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def digits_figures(key: str, language: str, _runs):
-    """Accuracy and sharpness against batch size; ``key`` names the runs."""
-    return G.accuracy_figure(_runs, D.N_TRAIN, language), G.sharpness_figure(_runs, D.N_TRAIN, language)
+def accuracy_chart(key: str, language: str, target: bool, _runs):
+    """Accuracy against batch size; ``key`` names the runs."""
+    return G.accuracy_figure(_runs, D.N_TRAIN, language, target=target)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def sharpness_chart(key: str, language: str, _runs):
+    return G.sharpness_figure(_runs, D.N_TRAIN, language)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -85,8 +94,8 @@ def batch_text(b: int) -> str:
     return G.batch_label(b, D.N_TRAIN, LANG)
 
 
-def digits_settings() -> dict:
-    """The sidebar; returns the raw values (checked by StudyConfig)."""
+def digits_settings() -> tuple[dict, float]:
+    """The sidebar; returns the raw values (checked by StudyConfig) and the target training loss."""
     with st.sidebar:
         st.header(t("generalization.settings"))
         batches = links.multiselect(t("generalization.batch_sizes"), BATCH_OPTIONS, list(DEFAULT.batch_sizes),
@@ -104,12 +113,16 @@ def digits_settings() -> dict:
                            help=t("generalization.ref_batch_help"))
         momentum = links.slider(t("generalization.momentum"), 0.0, 0.95, DEFAULT.momentum, 0.05,
                                 key=f"{K}momentum", help=t("generalization.momentum_help"))
+        target = links.select(st.select_slider, t("generalization.target"), compare.TARGETS, compare.DEFAULT_TARGET,
+                              key=f"{K}target", format_func=lambda v: f"{v:g}",
+                              help=t("generalization.target_help", n=D.N_TRAIN, most=f"{D.MAX_TARGET_UPDATES:,}",
+                                     stall=D.STALL_UPDATES, epochs=D.STALL_EPOCHS))
         hidden = links.select(st.select_slider, t("generalization.hidden"), HIDDEN_OPTIONS, DEFAULT.hidden,
                               key=f"{K}hidden", help=t("generalization.hidden_help"))
         seed = links.number(t("generalization.seed"), 0, 9999, DEFAULT.seed, key=f"{K}seed", step=1,
                             help=t("generalization.seed_help"))
     return dict(batch_sizes=tuple(batches), epochs=epochs, lr_rule=rule, base_lr=base_lr, ref_batch=ref,
-                momentum=momentum, hidden=hidden, seed=seed)
+                momentum=momentum, hidden=hidden, seed=seed), float(target)
 
 
 def explain(error: D.SettingError) -> str:
@@ -146,9 +159,14 @@ def toy_settings() -> FS.ToyConfig:
 
 
 # ----------------------------------------------------------------- training under a progress bar
+TARGET_UPDATES_GUESS = 3_000  # about what the defaults take to the target: shares out the progress bar
+
+
 def work(config: D.TrainConfig) -> int:
-    """A run's cost in updates (plus two evaluations per epoch), to share out the progress bar."""
-    return config.epochs * (config.updates_per_epoch + 2)
+    """A run's cost in updates (plus two evaluations per epoch), to share out the progress bar; a run to a
+    target training loss is guessed to take TARGET_UPDATES_GUESS updates."""
+    epochs = -(-TARGET_UPDATES_GUESS // config.updates_per_epoch) if config.target_loss else config.epochs
+    return min(epochs, config.epochs) * (config.updates_per_epoch + 2)
 
 
 def stop(key: str) -> None:
@@ -159,29 +177,37 @@ def resume() -> None:
     st.session_state.pop(STOPPED, None)
 
 
-def train_all(study: D.StudyConfig) -> list:
-    """Every batch size's run, from the cache or trained now (one step of the progress bar each).
+def progress_text(config: D.TrainConfig, i: int, n: int) -> str:
+    if config.target_loss:
+        return t("generalization.training_target", b=batch_text(config.batch_size), target=f"{config.target_loss:g}",
+                 i=i, n=n)
+    return t("generalization.training", b=batch_text(config.batch_size), i=i, n=n,
+             updates=f"{config.epochs * config.updates_per_epoch:,}")
+
+
+def train_all(configs, key: str, part: str = "") -> dict:
+    """{config: run} for every config, from the cache or trained now (one step of the progress bar each);
+    ``part`` tells the buttons of the page's two calls apart.
 
     Stop interrupts the training (the click reruns the page, which ends this run at its next
     progress update); runs finished so far are kept, and the page shows them until Resume."""
-    cache, configs, key = run_cache(), study.runs(), repr(study)
+    cache = run_cache()
     done = {c: cache.get(c) for c in configs}
     missing = [c for c in configs if done[c] is None]
     if not missing:
-        return [done[c] for c in configs]
+        return done
     if st.session_state.get(STOPPED) == key:
         st.info(t("generalization.stopped", done=len(configs) - len(missing), total=len(configs)))
-        st.button(t("generalization.resume"), key=f"{K}resume", on_click=resume)
-        return [done[c] for c in configs if done[c] is not None]
+        st.button(t("generalization.resume"), key=f"{K}resume{part}", on_click=resume)
+        return {c: r for c, r in done.items() if r is not None}
     stop_slot = st.empty()
-    stop_slot.button(t("generalization.stop"), key=f"{K}stop", on_click=stop, args=(key,),
+    stop_slot.button(t("generalization.stop"), key=f"{K}stop{part}", on_click=stop, args=(key,),
                      help=t("generalization.stop_help"))
     total, before = sum(work(c) for c in missing), 0
     bar = st.progress(0.0)
     try:
         for i, c in enumerate(missing):
-            text = t("generalization.training", b=batch_text(c.batch_size), i=i + 1, n=len(missing),
-                     updates=f"{c.epochs * c.updates_per_epoch:,}")
+            text = progress_text(c, i + 1, len(missing))
             bar.progress(before / total, text=text)
             share = work(c) / total
             done[c] = cache.run(c, progress=lambda f, b=before, s=share, x=text: bar.progress(
@@ -190,7 +216,7 @@ def train_all(study: D.StudyConfig) -> list:
     finally:
         bar.empty()
         stop_slot.empty()
-    return [done[c] for c in configs]
+    return done
 
 
 def runs_table(runs) -> list[dict]:
@@ -212,41 +238,66 @@ def runs_table(runs) -> list[dict]:
     return rows
 
 
+def draw_runs(runs, suffix: str, target: float = 0.0) -> None:
+    """The accuracy and sharpness charts of one comparison, side by side (``target``: the training loss its
+    runs were trained to), and a warning naming the runs that diverged."""
+    key = repr(tuple(r.config for r in runs))
+    accuracy = accuracy_chart(key, LANG, bool(target), runs)
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(accuracy, key=f"gen_accuracy{suffix}", config=CHART)
+        st.caption(t("generalization.equal_acc_caption", target=target) if target
+                   else t("generalization.acc_caption"))
+    with right:
+        st.plotly_chart(sharpness_chart(key, LANG, runs), key=f"gen_sharpness{suffix}", config=CHART)
+        st.caption(t("generalization.sharp_caption"))
+    diverged = [batch_text(r.config.batch_size) for r in runs if r.diverged]
+    if diverged:
+        st.warning(t("generalization.diverged", batches=", ".join(diverged)))
+
+
 # ----------------------------------------------------------------- page
 st.title(t("generalization.title"))
 st.markdown(t("generalization.intro"))
 
-raw = digits_settings()
+raw, target = digits_settings()
 st.header(t("generalization.digits_header"))
 try:
     study = D.StudyConfig(**raw)
+    equal = dataclasses.replace(study, target_loss=target)
 except D.SettingError as exc:
     st.error(explain(exc))
-    study = None
+    study = equal = None
 
 if study is not None:
-    st.markdown(t("generalization.digits_text", n_train=D.N_TRAIN, n_val=D.N_VAL, hidden=study.hidden,
-                  epochs=study.epochs, seed=study.seed))
-    runs = train_all(study)
+    st.markdown(t("generalization.digits_text", n_train=D.N_TRAIN, n_val=D.N_VAL, hidden=study.hidden, seed=study.seed))
+    key = repr((study, equal))  # one Stop for both comparisons
+    trained = train_all(study.runs(), key)
+    runs = [trained[c] for c in study.runs() if c in trained]
+
+    st.subheader(t("generalization.same_header"))
+    st.markdown(t("generalization.same_intro", epochs=study.epochs))
     if runs:
-        key = repr((study, tuple(r.config for r in runs)))
-        accuracy, sharpness = digits_figures(key, LANG, runs)
-        left, right = st.columns(2)
-        with left:
-            st.plotly_chart(accuracy, key="gen_accuracy", config=CHART)
-            st.caption(t("generalization.acc_caption"))
-        with right:
-            st.plotly_chart(sharpness, key="gen_sharpness", config=CHART)
-            st.caption(t("generalization.sharp_caption"))
+        draw_runs(runs, "")
+        st.markdown(compare.same_epochs_text(compare.Comparison.of(runs), study.epochs, LANG))
         x = links.select(st.radio, t("generalization.x_axis"), ("epoch", "update"), "epoch", key=f"{K}x",
                          horizontal=True, format_func=lambda v: i18n.text(f"generalization.x_{v}", LANG),
                          help=t("generalization.x_axis_help"))
-        st.plotly_chart(loss_chart(key, x, LANG, runs), key="gen_losses", config=CHART)
-        diverged = [batch_text(r.config.batch_size) for r in runs if r.diverged]
-        if diverged:
-            st.warning(t("generalization.diverged", batches=", ".join(diverged)))
+        st.plotly_chart(loss_chart(repr(tuple(r.config for r in runs)), x, LANG, runs), key="gen_losses",
+                        config=CHART)
         st.dataframe(runs_table(runs), hide_index=True)
         st.caption(t("generalization.table_caption", seconds=f"{sum(r.seconds for r in runs):.1f}"))
+
+    st.subheader(t("generalization.equal_header"))
+    st.markdown(t("generalization.equal_intro", target=target, most=f"{D.MAX_TARGET_UPDATES:,}"))
+    # trained once the first comparison is complete (a Stop during it stops both)
+    trained = train_all(equal.runs(), key, "_equal") if len(runs) == len(study.runs()) else {}
+    equal_runs = [trained[c] for c in equal.runs() if c in trained]
+    if equal_runs:
+        draw_runs(equal_runs, "_equal", target)
+        st.markdown(compare.equal_loss_text(compare.Comparison.of(equal_runs), target, D.MAX_TARGET_UPDATES, LANG))
+        st.dataframe(runs_table(equal_runs), hide_index=True)
+        st.caption(t("generalization.equal_table_caption", seconds=f"{sum(r.seconds for r in equal_runs):.1f}"))
 
 st.header(t("generalization.toy_header"))
 st.markdown(t("generalization.toy_text", n=FS.Landscape().n_examples))

@@ -9,8 +9,8 @@ import surfaces
 from figures.inspector import step_table
 from figures.map import click_point
 from lab import controls as C
-from lab.playground import (DEFAULT_KAPPA, DEFAULT_STEPS, KAPPA_OPTIONS, MAX_RUNS, RunSpec, View, base_run,
-                            hyper_defaults, verdict)
+from lab.playground import (DEFAULT_KAPPA, DEFAULT_STEPS, DEFAULT_WALLS, KAPPA_OPTIONS, MAX_RUNS, WALLS, RunSpec, View,
+                            base_run, bowl_params, hyper_defaults, verdict)
 from optimizers.latex import update_rule
 from ui import links
 from ui.controls import hyper_widget
@@ -40,7 +40,9 @@ def surface_controls():
                              DEFAULT_KAPPA, key="bowl_kappa",
                              format_func=lambda v: f"{v:.3g}", help=t("playground.kappa_help"))
         angle = links.slider(t("playground.angle"), -90, 90, 0, 5, key="bowl_angle", help=t("playground.angle_help"))
-        params = (("angle", float(angle)), ("kappa", float(kappa)))
+        walls = links.select(st.radio, t("playground.walls"), WALLS, DEFAULT_WALLS, key="bowl_walls", horizontal=True,
+                             format_func=lambda w: t(f"playground.walls_{w}"), help=t("playground.walls_help"))
+        params = bowl_params(kappa, angle, walls)
     return name, params
 
 
@@ -78,9 +80,9 @@ def schedule_params(i: int, kind: str, drawn: bool) -> tuple:
             text = links.text(name, text, key=wkey, help=t("playground.milestones_help")) if drawn else \
                 links.value(wkey, text)
             try:
-                value = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+                value = C.parse_steps(name, text)
             except ValueError:
-                value = text  # the schedule's own check names the field and the allowed values
+                value = text  # RunSpec.build_schedule names the field and shows the text quoted
         elif isinstance(default, int):
             value = int(links.number(name, 0, 10**9, default, key=wkey, step=1, help=t("playground.schedule_param_help"))
                         if drawn else links.value(wkey, default))
@@ -106,7 +108,7 @@ def schedule_and_noise(i: int, drawn: bool, lr: float = 0.0, steps: int = 0):
     noise = links.slider(t("playground.noise"), 0.0, 2.0, 0.0, 0.05, key=f"run{i}_noise", help=t("playground.noise_help"))
     seed = links.number(t("playground.seed"), 0, 2**31 - 1, 0, key=f"run{i}_seed", help=t("playground.seed_help"))
     try:
-        schedule = optimizers.schedule(kind, **dict(sched))
+        schedule = RunSpec(schedule=kind, schedule_params=sched).build_schedule()  # a step list quoted
         show(eta_part(repr(schedule), lang(), lr, steps, schedule), key=f"eta_{i}", config=CHART)
     except ValueError as exc:
         st.error(str(exc))

@@ -8,7 +8,7 @@ from figures.map import map_split
 from figures.schedule_plot import schedule_figure
 from lab import controls as C
 from lab.schedules_demo import (DEMOS, HORIZONS, WARMUP_ZOOM, canonical, control, default_horizon, demo_runs,
-                                description, look_text, ordered_params, param_help, parse_steps, run_summary, title)
+                                description, look_text, ordered_params, param_help, run_summary, title)
 from ui import links
 from ui.i18n import lang, t
 from ui.page import finish, setup
@@ -38,8 +38,8 @@ def param_widget(kind: str, name: str, default):
     ctl = control(kind, name)
     key = f"sched_{kind}_{name}"
     tip = param_help(kind, name, lang())
-    if ctl.kind == "steps":
-        return parse_steps(links.text(name, ", ".join(map(str, default)), key, help=tip))
+    if ctl.kind == "steps":  # text: read (and refused, quoted) with the schedule in schedule_card
+        return links.text(name, ", ".join(map(str, default)), key, help=tip)
     if ctl.kind == "options":
         return links.select(st.select_slider, name, ctl.options, default, key, help=tip)
     if ctl.kind == "int":
@@ -61,6 +61,8 @@ def schedule_card(kind: str, lr: float) -> None:
                            key=f"sched_{kind}_horizon", format_func=lambda v: f"{v:,}",
                            help=t("schedules.horizon_help"))
     try:
+        values = {name: C.parse_steps(name, v) if control(kind, name).kind == "steps" else v
+                  for name, v in values.items()}
         schedule = optimizers.schedule(kind, **values)
     except ValueError as exc:
         st.error(t("schedules.invalid", reason=exc))
@@ -97,15 +99,15 @@ st.header(t("schedules.warmup_title"))
 st.markdown(t("schedules.warmup_text"))
 
 st.header(t("schedules.demos_title"))
-columns = {k: t(f"schedules.column.{k}") for k in ("run", "final_loss", "outcome", "end")}
+columns = {k: t(f"schedules.column.{k}") for k in ("run", "bursts", "final_loss", "outcome", "end")}
 for chosen in DEMOS:
     part, anim, rows = demo(chosen.key, lang())
     st.subheader(chosen.title(lang()))
     st.markdown(look_text(chosen, rows, lang()))
     show_map(part, anim, key=f"demo_{chosen.key}", height=DEMO_HEIGHT, config=CHART)
     st.dataframe([{
-        columns["run"]: row["label"], columns["final_loss"]: f"{row['final_loss']:.4g}",
-        columns["outcome"]: row["outcome"],
+        columns["run"]: row["label"], **({columns["bursts"]: len(row["bursts"])} if chosen.counts_bursts else {}),
+        columns["final_loss"]: f"{row['final_loss']:.4g}", columns["outcome"]: row["outcome"],
         columns["end"]: f"({row['end'][0]:.4g}, {row['end'][1]:.4g})"} for row in rows], hide_index=True)
     finals = t("schedules.vs").join(f"{row['final_loss']:.3g}" for row in rows)
     st.caption(t("schedules.demo_caption", steps=f"{chosen.steps:,}", x=f"{chosen.start[0]:g}",

@@ -45,7 +45,7 @@ def settings(name: str, params) -> tuple:
     """``params`` ((name, value), ...) of surface ``name`` as a sorted, hashable tuple (a config's cache key)."""
     if name == FORMULA:
         return formula_settings(**dict(params))
-    return tuple(sorted((str(k), float(v)) for k, v in dict(params).items()))
+    return tuple(sorted((str(k), v if isinstance(v, str) else float(v)) for k, v in dict(params).items()))
 
 
 def get(name: str, **params) -> Surface:

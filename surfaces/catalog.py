@@ -27,28 +27,42 @@ def _make(module, name, *, title, description, latex, bounds, start, params, see
     )
 
 
-BOWL_STEEP = 400.0  # curvature across the valley at its floor
+BOWL_FLOOR = 5_500.0  # b: curvature across the valley at its floor
+BOWL_WIDTH = 0.02  # w: half-width of the floor, beyond which the walls straighten
+BOWL_FAR = 10.0  # c: curvature of the straightened walls far from the floor
+BOWL_WALLS = ("straight", "quadratic")
 
 
-def bowl(kappa: float = 1.6e5, angle: float = 0.0) -> Surface:
-    """The lecture's elongated bowl: condition number ``kappa``, rotated by ``angle`` degrees.
+def bowl(kappa: float = 6.3e7, angle: float = 0.0, walls: str = "straight") -> Surface:
+    """The lecture's elongated bowl: condition number ``kappa`` at the floor, rotated by ``angle``
+    degrees, with ``walls`` "straight" (the lecture's bounce) or "quadratic" (Adagrad's bursts).
 
-    Curvature b = 400 across the valley and a = b/κ along it. Plain GD needs
-    η < 2/b to settle across the valley, and then moves along it by a factor
-    (1 − ηa) a step: at κ = 1.6e5 even η = 1/b leaves more than half the way
-    after 100,000 steps, while η = 1e-2 bounces between the walls. Adagrad,
-    scaling each axis by its own gradient history, arrives."""
+    Across the valley the curvature at the floor is b = 5,500; along it a = b/κ (8.7e-5 at the
+    default κ = 6.3e7, which stays below the 1e8 at which surfaces.critical calls the Hessian's
+    smaller eigenvalue zero). Straight walls: beyond |v| ≈ w = 0.02 the slope levels off at about
+    (b − c)w ≈ 110 and the walls curve only by c = 10. Plain GD then needs η < 2/b to settle on the
+    floor; a larger η (up to 2/c) bounces between the walls in a 2-cycle of half-width
+    ≈ (b − c)w/(2/η − c) (0.58 at η = 1e-2), the loss stalled and the gradient large, and covers
+    1 − e^(−ηa·t) of the way along the valley (8 % in 100,000 steps at η = 1e-2). With η = 1e-7 the
+    run slides down the wall at about η(b − c)w a step, reaches the floor (|v| < 0.01) from the
+    default start by step 18,544, and then crawls along it: less than a millionth of the way in the
+    remaining 80,000 steps. Adagrad, scaling each axis by its own gradient history, arrives. Quadratic walls
+    (c = b): L = ½ a u² + ½ b v², on which the lecture's Adagrad (σ the root mean square) bursts up
+    the wall, falls back to the floor and bursts again (tests/test_tour_scenes.py)."""
     kappa = _check("bowl", "kappa", kappa, 1.0, 1e12)
     angle = _check("bowl", "angle", angle, -180.0, 180.0)
+    if walls not in BOWL_WALLS:
+        raise ValueError(f"bowl: walls = {walls!r} is not valid; allowed: {', '.join(BOWL_WALLS)}")
     phi = math.radians(angle)
+    far = BOWL_FLOOR if walls == "quadratic" else BOWL_FAR
     return _make(
         lecture, "bowl", title="Elongated bowl",
         description="A long, narrow valley: flat along x, steep along y. No single learning rate fits both axes.",
-        latex=r"L = \tfrac12 a\,u^2 + b\,w_0^2\left(\sqrt{1+(v/w_0)^2}-1\right),\ "
+        latex=r"L = \tfrac12 a\,u^2 + \tfrac12 c\,v^2 + (b - c)\,w^2\left(\sqrt{1+(v/w)^2}-1\right),\ "
               r"\binom{u}{v} = R_\varphi^\top\theta,\ b/a = \kappa",
-        bounds=((-2.0, 2.0), (-1.0, 1.0)), start=(-1.8, 0.6),
-        params=[BOWL_STEEP / kappa, BOWL_STEEP, 0.3, math.cos(phi), math.sin(phi), 0.0, 0.0],
-        seeds=[(0.0, 0.0)], settings=(("kappa", kappa), ("angle", angle)),
+        bounds=((-2.0, 2.0), (-1.0, 1.0)), start=(-1.8, 0.2),
+        params=[BOWL_FLOOR / kappa, BOWL_FLOOR, BOWL_WIDTH, math.cos(phi), math.sin(phi), 0.0, 0.0, far],
+        seeds=[(0.0, 0.0)], settings=(("kappa", kappa), ("angle", angle), ("walls", walls)),
     )
 
 

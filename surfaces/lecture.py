@@ -7,16 +7,17 @@ vector built by the factory in ``surfaces.catalog``. ``m`` is the array module
 import numpy as np
 
 
-# --- bowl: L = ½ a u² + b w² (√(1 + (v/w)²) − 1),  (u, v) = R(φ)ᵀ (θ − θ*) ---
-# p = [a, b, w, cos φ, sin φ, x*, y*]. Near the floor (|v| < w) the contours
-# are ellipses with condition number b/a; further out the walls straighten,
-# so that a step size too large for the steep axis bounces between the walls
-# (a stable 2-cycle) instead of flying off: the lecture's "loss stalls while
-# the gradient stays large".
+# --- bowl: L = ½ a u² + ½ c v² + (b − c) w² (√(1 + (v/w)²) − 1),  (u, v) = R(φ)ᵀ (θ − θ*) ---
+# p = [a, b, w, cos φ, sin φ, x*, y*, c]. Along the valley the curvature is a. Across it, at the
+# floor (|v| ≪ w), the curvature is b; beyond |v| ≈ w the walls straighten to a slope of about
+# (b − c) w and curve only by c ≪ b, so that a step size too large for the floor bounces between
+# the walls (a stable 2-cycle) instead of flying off: the lecture's "loss stalls while the gradient
+# stays large". With c = b the walls are quadratic: L = ½ a u² + ½ b v², ellipses everywhere.
 def bowl_loss(x, y, p, m=np):
     u = p[3] * (x - p[5]) + p[4] * (y - p[6])
     v = -p[4] * (x - p[5]) + p[3] * (y - p[6])
-    return 0.5 * p[0] * u * u + p[1] * p[2] * p[2] * (m.sqrt(1.0 + (v / p[2]) ** 2) - 1.0)
+    walls = (p[1] - p[7]) * p[2] * p[2] * (m.sqrt(1.0 + (v / p[2]) ** 2) - 1.0)
+    return 0.5 * p[0] * u * u + 0.5 * p[7] * v * v + walls
 
 
 def bowl_grad(x, y, p):
@@ -24,7 +25,7 @@ def bowl_grad(x, y, p):
     v = -p[4] * (x - p[5]) + p[3] * (y - p[6])
     q = v / p[2]
     lu = p[0] * u
-    lv = p[1] * v / np.sqrt(1.0 + q * q)
+    lv = p[7] * v + (p[1] - p[7]) * v / np.sqrt(1.0 + q * q)
     return p[3] * lu - p[4] * lv, p[4] * lu + p[3] * lv
 
 
@@ -32,7 +33,7 @@ def bowl_hessian(x, y, p):
     v = -p[4] * (x - p[5]) + p[3] * (y - p[6])
     q = v / p[2]
     r = np.sqrt(1.0 + q * q)
-    luu, lvv = p[0], p[1] / (r * r * r)
+    luu, lvv = p[0], p[7] + (p[1] - p[7]) / (r * r * r)
     c, s = p[3], p[4]
     return c * c * luu + s * s * lvv, c * s * (luu - lvv), s * s * luu + c * c * lvv
 

@@ -89,11 +89,34 @@ def chart_specs(at):
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")] + list(browser_charts(at).values())
 
 
+def link_note(key: str, raw: str) -> str:
+    """How a page's link note names a setting and the value it could not use (both quoted as code)."""
+    from lab.untrusted import quote
+
+    return f"{quote(key)} = {quote(raw)}"
+
+
 def ok(at):
     """The run raised nothing and showed no error."""
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     return at
+
+
+def downloads(monkeypatch) -> dict:
+    """Record what download buttons hand to Streamlit's media store: {url: (bytes, mimetype, filename)}.
+    AppTest keeps those files in a store it discards after each run, so they are caught on the way in."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    stored, real = {}, MemoryMediaFileStorage.load_and_get_id
+
+    def recording(self, path_or_data, mimetype, kind, filename=None):
+        file_id = real(self, path_or_data, mimetype, kind, filename)
+        stored[self.get_url(file_id)] = (path_or_data, mimetype, filename)
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+    return stored
 
 
 def chart(at, key):

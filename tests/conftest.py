@@ -4,7 +4,8 @@ Browser tests are marked ``browser``. They need Debian's chromium at
 /usr/bin/chromium (``scripts/test`` installs it where it can); without it they
 are skipped locally, but under CI (the CI environment variable set) a missing
 browser is a failure, so CI can never pass by skipping them. Tests marked
-``nginx`` need Debian's nginx (/usr/sbin/nginx, or nginx on PATH) the same way.
+``nginx`` need Debian's nginx (/usr/sbin/nginx, or nginx on PATH) the same way, and tests marked
+``redis`` Debian's redis-server (a real server, started per test session on a free port).
 """
 from __future__ import annotations
 
@@ -48,9 +49,18 @@ def _require(item, marker: str, available, what: str) -> None:
     pytest.skip(f"{what} not found (install it with apt-get, or run scripts/test as root)")
 
 
+def redis_available() -> bool:
+    import shutil
+
+    from tests.serving_helpers import REDIS_SERVER
+
+    return os.access(REDIS_SERVER, os.X_OK) or shutil.which("redis-server") is not None
+
+
 def pytest_runtest_setup(item):
     _require(item, "browser", chromium_available, f"Debian's chromium at {CHROMIUM}")
     _require(item, "nginx", nginx_available, "Debian's nginx (/usr/sbin/nginx)")
+    _require(item, "redis", redis_available, "Debian's redis-server (/usr/bin/redis-server)")
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +73,17 @@ def app_server():
             yield url
     except RuntimeError as exc:  # it exited or never answered /_stcore/health
         pytest.fail(f"streamlit server did not start: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """``redis://`` URL of a real redis-server started for this test session (never a fake)."""
+    from tests.serving_helpers import redis_server
+
+    if not redis_available():
+        pytest.skip("redis-server not found")  # tests that use it are marked redis: CI fails them first
+    with redis_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

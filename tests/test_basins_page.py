@@ -9,7 +9,7 @@ import optimizers
 import surfaces
 from figures.basins import CELLS_NAME
 from lab.basins import BasinConfig, run_basins
-from tests.apptest_helpers import chart, decode, map_lines, ok, open_link, raw_keys, shown_strings
+from tests.apptest_helpers import chart, decode, link_note, map_lines, ok, open_link, raw_keys, shown_strings
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "basins.py")
 
@@ -36,10 +36,8 @@ def test_default_view_draws_gd_and_momentum_on_the_bumpy_valley():
         assert any(t.get("name", "").startswith(CELLS_NAME) for t in spec["data"])
         assert heat(spec).size == 20 * 20
     # the left map is GD's, the right momentum's (same η), and they differ
-    expected = run_basins(BasinConfig("bumpy_valley", "gd", (("lr", 1e-2),), n=20, steps=200))
-    present = np.unique(expected.codes)
-    np.testing.assert_array_equal(present[heat(left).astype(int)].reshape(20, 20), expected.codes)
-    assert not np.array_equal(heat(left), heat(right))
+    gd = assert_map_is(at, "basin_map0", "gd", (("lr", 1e-2),))
+    assert not np.array_equal(gd, assert_map_is(at, "basin_map1", "momentum", (("lr", 1e-2),)))
     labels = " ".join(m.value for m in at.markdown)
     assert "gd η=0.01" in labels and "momentum λ=0.9 η=0.01" in labels
     assert any("400 starts × 200 steps" in c.value for c in at.caption)
@@ -53,24 +51,41 @@ def test_default_view_draws_gd_and_momentum_on_the_bumpy_valley():
     assert list(rows["run"]) == ["gd η=0.01", "momentum λ=0.9 η=0.01"]
 
 
-def test_changing_the_learning_rate_changes_the_maps():
+def shown_codes(at, key, codes_present):
+    """The category codes a map shows (its heatmap holds indices into the codes present, in order)."""
+    return np.asarray(codes_present)[heat(chart(at, key)).astype(int)]
+
+
+def assert_map_is(at, key, optimizer, hyper):
+    """Map ``key`` shows the 20 × 20, 200-step grid of ``optimizer`` with ``hyper`` on the bumpy valley."""
+    expected = run_basins(BasinConfig("bumpy_valley", optimizer, hyper, n=20, steps=200)).codes
+    np.testing.assert_array_equal(shown_codes(at, key, np.unique(expected)).reshape(20, 20), expected)
+    return expected
+
+
+def test_changing_the_learning_rate_changes_both_maps():
     at = ok(fresh())
-    before = heat(chart(at, "basin_map0")), heat(chart(at, "basin_map1"))
+    before = [assert_map_is(at, "basin_map0", "gd", (("lr", 1e-2),)),
+              assert_map_is(at, "basin_map1", "momentum", (("lr", 1e-2),))]
     at.select_slider(key="basin_lr").set_value(1e-3).run()
     ok(at)
-    after = heat(chart(at, "basin_map0")), heat(chart(at, "basin_map1"))
-    assert not np.array_equal(before[0], after[0]) or not np.array_equal(before[1], after[1])
+    after = [assert_map_is(at, "basin_map0", "gd", (("lr", 1e-3),)),
+             assert_map_is(at, "basin_map1", "momentum", (("lr", 1e-3),))]
+    assert not np.array_equal(before[0], after[0]) and not np.array_equal(before[1], after[1])
     assert any("still moving" in t.get("name", "") for t in chart(at, "basin_map0")["data"])
 
 
-def test_changing_an_optimizer_and_its_hyperparameter():
+def test_changing_an_optimizer_and_its_hyperparameter_redraws_that_map():
     at = ok(fresh())
-    before = heat(chart(at, "basin_map1"))
+    before = assert_map_is(at, "basin_map1", "momentum", (("lr", 1e-2),))
     at.slider(key="basin1_momentum_momentum").set_value(0.5).run()
     ok(at)
-    assert not np.array_equal(before, heat(chart(at, "basin_map1")))
+    after = assert_map_is(at, "basin_map1", "momentum", (("lr", 1e-2), ("momentum", 0.5)))
+    assert not np.array_equal(before, after)
     at.selectbox(key="basin0_optimizer").set_value("adam").run()
     ok(at)
+    assert not np.array_equal(assert_map_is(at, "basin_map0", "adam", (("lr", 1e-2),)),
+                              run_basins(BasinConfig("bumpy_valley", "gd", (("lr", 1e-2),), n=20, steps=200)).codes)
     assert any("adam" in m.value for m in at.markdown)
 
 
@@ -175,8 +190,9 @@ def test_a_bad_link_is_reported_and_the_defaults_apply():
     at = ok(reopen({"basin_n": "7", "basin_steps": "100", "basin_lr": "abc", "basin0_optimizer": "sgd",
                     "basin_x_bumpy_valley": "1e9", "zoom": "2"}))
     (note,) = [w.value for w in at.warning]
-    for part in ("basin_n='7' is not one of the choices", "basin_lr='abc'", "basin0_optimizer='sgd'",
-                 "basin_x_bumpy_valley='1e9' is not a number from", "zoom='2' is not a setting of this page"):
+    for part in (link_note("basin_n", "7") + " is not one of the choices", link_note("basin_lr", "abc"),
+                 link_note("basin0_optimizer", "sgd"), link_note("basin_x_bumpy_valley", "1e9") + " is not a number from",
+                 link_note("zoom", "2") + " is not a setting of this page"):
         assert part in note
     assert at.select_slider(key="basin_n").value == 100 and at.select_slider(key="basin_lr").value == 1e-2
     assert at.selectbox(key="basin0_optimizer").value == "gd"

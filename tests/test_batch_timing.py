@@ -17,7 +17,7 @@ import i18n
 from batchlab import models, synthetic, timing, timing_csv
 from batchlab.timing_csv import TimingRow
 from benchmarks import batch_timing as cli
-from figures.batch_timing import format_seconds, table, timing_figure
+from figures.batch_timing import Series, format_ratio, format_seconds, ratio, ratio_text, table, timing_figure
 from tests.apptest_helpers import decode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -395,6 +395,21 @@ def test_the_figure_tells_sources_apart_and_speaks_chinese():
     assert layout["xaxis"]["title"]["text"] == "批次大小 B"
 
 
+def test_the_ratio_takes_the_lectures_pair_where_measured_else_the_ends():
+    gpu = [TimingRow("GPU: Test", "mlp", b, 60_000, 5, m, m, m, math.ceil(60_000 / b) * m) for b, m in
+           ((1, 1e-4), (10, 1e-4), (1_000, 1.5e-4), (60_000, 2.5e-3))]
+    r = ratio(gpu)
+    assert (r.small.batch, r.large.batch) == (1, 1_000)
+    assert r.update == pytest.approx(1.5) and r.epoch == pytest.approx(1.5 * 60 / 60_000) and r.examples == 1_000
+    ends = ratio([row for row in gpu if row.batch != 1_000])
+    assert (ends.small.batch, ends.large.batch) == (1, 60_000) and ends.update == pytest.approx(25.0)
+    assert ratio(gpu[:1]) is None and ratio(ROWS[2:3]) is None  # fewer than two measured
+    series = Series("uploaded", "GPU: Test", "mlp", tuple(gpu))
+    assert ratio_text(series) == ("MLP · GPU: Test (uploaded): one update at B = 1,000 takes 1.5× as long as at "
+                                  "B = 1; one epoch 0.0015× as long, with 1,000× the examples per update.")
+    assert "1,000" in ratio_text(series, "zh-TW")
+
+
 def test_the_table_and_the_durations_read_well():
     columns = table(ROWS[:3])
     assert columns["updates per epoch"] == [60_000, 60, 1]
@@ -427,9 +442,9 @@ def test_the_command_line_prints_a_table_and_writes_the_csv(tmp_path):
         assert cells[0] == f"{row.batch:,}" and cells[1] == f"{60_000 // row.batch:,}"
         assert " ".join(cells[2:4]) == format_seconds(row.median_s)  # the table shows the CSV's median
         assert cells[-1] == "ok" and cells[-2] == "-"  # budget 0: no real epoch
-    times = cli.ratio(rows[1].median_s / rows[0].median_s)
+    times = format_ratio(rows[1].median_s / rows[0].median_s)
     assert f"batch 1,000 against batch 100: one update takes {times}× as long" in done.stdout
-    assert [cli.ratio(x) for x in (0.06281, 3.7712, 3771.4)] == ["0.0628", "3.77", "3,771"]
+    assert [format_ratio(x) for x in (0.06281, 3.7712, 3771.4)] == ["0.0628", "3.77", "3,771"]
 
 
 def test_the_command_line_explains_bad_input(capsys):

@@ -18,10 +18,15 @@ import torch
 
 from batchlab import timing, timing_csv, timing_worker
 from batchlab.timing_csv import TimingRow
-from tests.apptest_helpers import chart, decode, ok
+from lab.untrusted import quote
+from tests.apptest_helpers import chart, decode, downloads, link_note, ok, open_link, raw_keys
+from ui.page import PRESENTATION_CSS
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "batch_timing.py")
 DEVICE = timing.describe_device("cpu", threads=timing.MAX_THREADS)  # the page's default: one thread per CPU
+
+
+REPEATS_DEFAULT = 5  # the page's repeats slider starts here
 
 
 def fresh(batches="100, 1000", repeats=3, warmup=0, budget=0, lang=None, threads=None):
@@ -77,12 +82,17 @@ def bar_texts(at):
     return [p.proto.text for p in at.get("progress")]
 
 
+def page_buttons(at) -> list:
+    """The page's own buttons (the class room's sidebar panel has its own on every page)."""
+    return [b for b in at.button if not (b.key or "").startswith("_room")]
+
+
 def test_the_page_waits_for_measure():
     at = ok(fresh())
     assert at.title[0].value == "Batch timing: time per update and per epoch"
     assert at.number_input(key="bt_threads").value == timing.MAX_THREADS == os.cpu_count()
     assert at.number_input(key="bt_threads").min == 1 and at.number_input(key="bt_threads").max == os.cpu_count()
-    assert [b.label for b in at.button] == ["▶ Measure", "■ Stop", "Clear results"]
+    assert [b.label for b in page_buttons(at)] == ["▶ Measure", "■ Stop", "Clear results"]
     assert at.button(key="bt_stop").disabled and at.button(key="bt_clear").disabled
     assert bar_texts(at) == ["batch 100: not measured", "batch 1,000: not measured"]
     assert not at.get("plotly_chart")
@@ -92,6 +102,7 @@ def test_the_page_waits_for_measure():
 
 def test_measure_draws_both_curves_from_the_session_results(monkeypatch):
     jobs = jobs_seen(monkeypatch)
+    files = downloads(monkeypatch)
     at = ok(fresh())
     at.button(key="bt_start").click().run()
     ok(at)
@@ -115,6 +126,9 @@ def test_measure_draws_both_curves_from_the_session_results(monkeypatch):
     # the download holds the same rows
     download = at.get("download_button")[0]
     assert download.proto.label == "Download CSV"
+    data, mimetype, filename = files[download.proto.url]
+    assert mimetype == "text/csv" and filename == "batch-timing-mlp-cpu.csv"
+    assert timing_csv.read_csv(data.decode("utf-8") if isinstance(data, bytes) else data) == [rows[100], rows[1_000]]
 
 
 def test_results_are_kept_and_measure_resumes_with_the_rest():
@@ -267,7 +281,8 @@ def test_a_bad_upload_is_explained():
     at.file_uploader(key="bt_upload").set_value(("bad.csv", bad.encode(), "text/csv")).run()
     assert not at.exception
     assert [e.value for e in at.error] == [
-        "The uploaded file bad.csv was not read: line 2, column median_s holds 'fast', which is not valid. The format: "
+        f"The uploaded file {quote('bad.csv')} was not read: line 2, column {quote('median_s')} holds {quote('fast')}, "
+        "which is not valid. The format: "
         f"a header line with {', '.join(timing_csv.COLUMNS)}; times in seconds > 0; batch, examples and repeats whole "
         "numbers ≥ 1; status ok, out_of_memory, memory_guard or crashed."]
 
@@ -277,9 +292,9 @@ def test_bad_batch_sizes_are_explained(text, token):
     at = fresh(batches=text)
     assert not at.exception
     assert [e.value for e in at.error] == [
-        f"Nothing is measured: batch sizes = {token} is not valid; allowed whole numbers 1 ≤ batch size ≤ 60,000, "
+        f"Nothing is measured: batch sizes = {quote(token)} is not valid; allowed whole numbers 1 ≤ batch size ≤ 60,000, "
         "up to 12 of them, separated by commas (write 1000, not 1,000)."]
-    assert not at.button and not at.get("progress")
+    assert not page_buttons(at) and not at.get("progress")
     at.text_input(key="bt_batches").set_value("100").run()
     ok(at)
     assert bar_texts(at) == ["batch 100: not measured"]
@@ -315,3 +330,56 @@ def test_the_page_speaks_chinese():
     spec = chart(at, "bt_chart")
     assert spec["layout"]["xaxis"]["title"]["text"] == "批次大小 B"
     assert bar_texts(at)[0].startswith("批次 100：每次更新 ")
+
+
+# ----------------------------------------------------------------- the shared page set-up: links, language, projector
+@pytest.fixture
+def quiet_machine(monkeypatch):
+    """No busy-machine warning (it depends on the load of the machine the tests run on)."""
+    monkeypatch.setattr(timing, "cpu_load", lambda: None)
+
+
+def test_a_link_reopens_the_same_settings(quiet_machine):
+    at = ok(fresh(batches="10, 100", repeats=7, warmup=1, budget=2, threads=1))
+    at.radio(key="bt_model").set_value("cnn").run()
+    at.toggle(key="present").set_value(True).run()
+    ok(at)
+    link = dict(at.query_params)
+    expected = {"bt_model": "cnn", "bt_batches": "10, 100", "bt_repeats": "7", "bt_warmup": "1", "bt_budget": "2",
+                "present": "1"}
+    if timing.MAX_THREADS > 1:  # a setting at its default stays out of a link
+        expected["bt_threads"] = "1"
+    if next(iter(timing.available_devices())) != "cpu":
+        expected["bt_device"] = "cpu"
+    assert link == expected
+    other = ok(open_link(PAGE, link))
+    assert not other.warning
+    for kind, key in (("radio", "bt_model"), ("text_input", "bt_batches"), ("slider", "bt_repeats"),
+                      ("slider", "bt_warmup"), ("select_slider", "bt_budget"), ("selectbox", "bt_device"),
+                      ("number_input", "bt_threads"), ("toggle", "present")):
+        assert getattr(other, kind)(key=key).value == getattr(at, kind)(key=key).value, key
+    assert bar_texts(other) == ["batch 10: not measured", "batch 100: not measured"]
+    assert dict(other.query_params) == link  # the URL still says the same
+
+
+def test_a_bad_link_is_reported_and_the_defaults_apply(quiet_machine):
+    at = ok(open_link(PAGE, {"bt_repeats": "99", "bt_model": "transformer", "bt_device": "tpu", "bt_threads": "0",
+                             "bt_warmup": "2", "colour": "red"}))
+    (note,) = [w.value for w in at.warning]
+    for part in (link_note("bt_repeats", "99") + " is not an integer from 3 to 30",
+                 link_note("bt_model", "transformer") + " is not one of the choices",
+                 link_note("bt_device", "tpu") + " is not one of the choices",
+                 link_note("bt_threads", "0") + f" is not an integer from 1 to {timing.MAX_THREADS}",
+                 link_note("colour", "red") + " is not a setting of this page"):
+        assert part in note
+    assert at.slider(key="bt_repeats").value == REPEATS_DEFAULT and at.radio(key="bt_model").value == "mlp"
+    assert at.number_input(key="bt_threads").value == timing.MAX_THREADS
+    assert at.slider(key="bt_warmup").value == 2  # the good value is kept
+
+
+def test_a_link_with_a_language_and_presentation_mode():
+    at = ok(open_link(PAGE, {"lang": "zh-TW", "present": "1", "bt_batches": "100"}))
+    assert at.title[0].value == "批次計時：每次更新與每個 epoch 要花多少時間" and not raw_keys(at, "zh-TW")
+    assert at.radio(key="lang").value == "zh-TW" and at.toggle(key="present").value is True
+    assert any(PRESENTATION_CSS.strip() in m.value for m in at.markdown)
+    assert dict(at.query_params) == {"lang": "zh-TW", "present": "1", "bt_batches": "100"}

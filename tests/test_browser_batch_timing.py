@@ -18,10 +18,19 @@ UPLOAD = [TimingRow("GPU: test data", "mlp", b, 60_000, 5, m, 0.9 * m, 1.2 * m, 
 
 
 def _cmdline(process) -> str:
+    """The command line of a running process; "" once it has ended. (A process this test may not read
+    raises: it must not pass for an ended one.)"""
     try:
         return "" if process.status() == psutil.STATUS_ZOMBIE else " ".join(process.cmdline())
-    except psutil.Error:  # ended meanwhile
+    except psutil.NoSuchProcess:  # ended meanwhile
         return ""
+
+
+def ended(process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def measuring_processes() -> list:
@@ -65,9 +74,11 @@ def test_batch_timing_main_path(page, app_server, tmp_path):
     page.get_by_role("button", name="▶ Measure").click()
     expect(page.get_by_text("batch 1,000:").filter(has_text="per update")).to_be_visible()
     assert eventually(lambda: len(measuring_processes()) == 1)  # measuring 60,000 in the worker
+    (worker,) = measuring_processes()
     page.get_by_role("button", name="■ Stop").click()
     settle(page)
-    assert eventually(lambda: not measuring_processes()), "Stop left the measuring process running"
+    assert eventually(lambda: ended(worker)), "Stop left the measuring process running"
+    assert not measuring_processes()
     expect(page.get_by_role("button", name="▶ Resume")).to_be_visible()
     expect(page.get_by_text("batch 60,000: not measured")).to_be_visible()
     chart = page.locator(".js-plotly-plot").first

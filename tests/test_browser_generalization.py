@@ -6,8 +6,8 @@ from tests.browser_helpers import ARTIFACTS, no_error, nudge, open_page, settle
 
 pytestmark = pytest.mark.browser
 
-# Few epochs and a small network keep the training to a second or two.
-LINK = "/generalization?gen_epochs=4&gen_hidden=16&gen_toy_runs=200&gen_toy_steps=200"
+# Few epochs, a small network and a high target loss keep the training to a few seconds.
+LINK = "/generalization?gen_epochs=4&gen_hidden=16&gen_target=0.5&gen_toy_runs=200&gen_toy_steps=200"
 
 
 
@@ -17,7 +17,7 @@ def test_generalization_main_path(page, app_server):
     open_page(page, f"{app_server}{LINK}")
     expect(page.locator("h1", has_text="Generalization: small and large batches")).to_be_visible()
     charts = page.locator(".js-plotly-plot")
-    expect(charts).to_have_count(5)
+    expect(charts).to_have_count(7)
     settle(page)
     no_error(page)
     expect(page.get_by_test_id("stAlertContainer")).to_have_count(0)  # every link setting was used
@@ -27,7 +27,11 @@ def test_generalization_main_path(page, app_server):
     expect(accuracy.locator("g.xtick text").last).to_contain_text("(full)")
     sharpness = page.locator(".js-plotly-plot", has_text="Sharpness of the minima reached")
     expect(sharpness.locator("g.scatterlayer g.trace path.point").first).to_be_attached()
-    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(2)
+    # the second comparison: every batch size trained to training loss ≤ 0.5
+    equal = page.locator(".js-plotly-plot", has_text="Accuracy at equal training loss")
+    expect(equal.locator("g.scatterlayer g.trace").first.locator("path.point")).to_have_count(5)
+    expect(page.get_by_text("Every batch size reached a training loss of at most 0.5")).to_be_visible()
 
     # the flat/sharp picture: batch 4 ends in the flat minimum; a larger small batch redraws it
     toy = page.locator(".js-plotly-plot", has_text="Where the runs ended")

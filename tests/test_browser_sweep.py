@@ -40,15 +40,16 @@ def test_sweep_main_path(page, app_server):
     expect(chart.locator("g.scatterlayer g.trace path.js-line").first).not_to_have_attribute("d", before)
     assert page.get_by_test_id("stException").count() == 0
 
-    # a click on a point of the sweep chart adds that run to the map (GD's largest rate: a bounce)
+    # a click on a point of the sweep chart adds that run to the map (GD's largest rate, 1: beyond 2/c = 0.2,
+    # the straight walls' far curvature, it flies off)
     chart.scroll_into_view_if_needed()
     point = chart.locator("g.scatterlayer g.trace").first.locator("path.point").last
     box = point.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     settle(page)
     game_map = the_map(page)
-    expect(game_map.locator("g.scatterlayer g.trace path.js-line")).to_have_count(8)
-    expect(page.get_by_text("GD · η = 1 · oscillating")).to_be_visible()
+    expect(game_map.locator("g.scatterlayer g.trace path.js-line")).to_have_count(8)  # 4 paths, each on a casing
+    expect(page.get_by_text("GD · η = 1 · diverged")).to_be_visible()
     assert page.get_by_test_id("stException").count() == 0
 
     # The page scrolls inside Streamlit's main container, not the document: a tall viewport shows it all.

@@ -144,6 +144,49 @@ def test_a_run_that_stops_being_finite_is_cut_where_it_diverged(monkeypatch):
     assert math.isnan(run.sharpness) and run.updates == 2 * math.ceil(D.N_TRAIN / 256)
 
 
+def test_a_run_to_a_target_loss_stops_at_the_first_epoch_that_reaches_it():
+    """Trained to a target, a run is the same run as one trained for as many epochs, cut where its training
+    loss is first at most the target."""
+    target = D.TrainConfig(batch_size=128, lr=0.1, epochs=200, hidden=8, target_loss=0.8)
+    seen = []
+    run = D.train(target, progress=seen.append, measure_sharpness=False)
+    assert run.reached and run.train_loss[-1] <= 0.8 < run.train_loss[:-1].min()
+    assert run.reached_epoch == len(run.train_loss) - 1 < 200
+    assert run.updates == run.reached_epoch * math.ceil(D.N_TRAIN / 128)
+    plain = D.train(D.TrainConfig(batch_size=128, lr=0.1, epochs=run.reached_epoch, hidden=8),
+                    measure_sharpness=False)
+    np.testing.assert_array_equal(plain.theta, run.theta)
+    np.testing.assert_array_equal(plain.val_acc, run.val_acc)
+    assert not plain.reached
+    assert seen == sorted(seen) and 0 < seen[0] and seen[-1] == 1.0  # the bar only moves forwards
+    capped = D.train(D.TrainConfig(batch_size=128, lr=0.1, epochs=3, hidden=8, target_loss=1e-3),
+                     measure_sharpness=False)
+    assert not capped.reached and capped.updates == 3 * 12  # the cap: the target was not reached
+
+
+def test_a_run_to_a_target_that_stops_improving_stops_early():
+    assert not D.stalled([2.3, 2.0, 1.9], updates_per_epoch=1)
+    assert D.stalled([2.3] + [2.0] + [2.1] * D.STALL_UPDATES, updates_per_epoch=1)  # full batch: 500 updates
+    assert not D.stalled([2.3] + [2.0] + [2.1] * (D.STALL_UPDATES - 1), updates_per_epoch=1)
+    assert D.stalled([2.3, 2.0] + [2.1] * D.STALL_EPOCHS, updates_per_epoch=180)  # B = 8: 5 epochs
+    # a network whose units died (η far too large for the full batch): stops long before its cap
+    run = D.train(D.TrainConfig(batch_size=D.N_TRAIN, lr=50.0, epochs=D.MAX_TARGET_UPDATES, hidden=8,
+                                target_loss=0.5), measure_sharpness=False)
+    assert not run.reached and not run.diverged
+    assert run.updates == len(run.train_loss) - 1 < D.MAX_TARGET_UPDATES
+    assert D.stalled(run.train_loss, 1) and not D.stalled(run.train_loss[:-1], 1)
+
+
+def test_a_study_to_a_target_caps_every_batch_size_at_the_same_updates():
+    study = D.StudyConfig(batch_sizes=(8, 128, D.N_TRAIN), target_loss=0.05, epochs=30)
+    assert [c.epochs * c.updates_per_epoch <= D.MAX_TARGET_UPDATES for c in study.runs()] == [True] * 3
+    assert [c.epochs for c in study.runs()] == [D.MAX_TARGET_UPDATES // 180, D.MAX_TARGET_UPDATES // 12,
+                                                D.MAX_TARGET_UPDATES]
+    assert all(c.target_loss == 0.05 for c in study.runs())
+    with pytest.raises(D.SettingError, match="target_loss"):
+        D.StudyConfig(target_loss=-1.0)
+
+
 @pytest.mark.parametrize("kwargs, field", [
     (dict(batch_sizes=()), "batch_sizes"),
     (dict(batch_sizes=(0, 8)), "batch_size"),

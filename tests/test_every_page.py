@@ -20,6 +20,7 @@ SMALL = {  # links that keep each page's work small
     "noisy_gradients": {"noisy_epochs": "2"},
     "generalization": {"gen_batches": "16,1437", "gen_epochs": "1", "gen_hidden": "8", "gen_toy_runs": "100",
                        "gen_toy_steps": "100"},
+    "board": {},
 }
 WIDGETS = ("selectbox", "select_slider", "slider", "number_input", "toggle", "radio", "checkbox", "multiselect",
            "text_input", "button", "download_button", "file_uploader")

@@ -179,7 +179,7 @@ def test_first_and_last_figures(bowl):
 
 def test_tiny_vectors_are_drawn_unscaled(bowl):
     """Near the minimum the moves are ~1e-10: the window shrinks to its floor, the arrows keep their length."""
-    run = make_run(bowl, "adagrad", 2_000, lr=0.1, variant="lecture")
+    run = make_run(bowl, "adagrad", 2_000, lr=0.1)
     i = int(np.argmin(run.trajectory.loss[0, : run.last_good]))
     v = step_vectors(run, i)
     assert max(np.hypot(*v[k]) for k in ("gradient_step", "previous_move", "move")) < 1e-6

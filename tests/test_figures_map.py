@@ -1,8 +1,6 @@
 """figures.map (the playground's animated map) and figures.surface3d, on real engine runs."""
 import base64
 import io
-import json
-import time
 
 import numpy as np
 import plotly.graph_objects as go
@@ -253,18 +251,15 @@ def test_bowl_bounce_is_drawn():
 
 
 @pytest.mark.slow
-def test_four_long_runs_stay_small_and_quick():
+def test_four_long_runs_stay_small():
+    """Four runs of 100,000 steps: at most 300 frames and under 2 MB of JSON (the build time is
+    measured by benchmarks/playground.py)."""
     s = surfaces.get("bowl")
     runs = [run_view(s, name, i, steps=100_000, lr=lr)
             for i, (name, lr) in enumerate([("gd", 1e-2), ("adagrad", 0.1), ("adam", 0.1), ("momentum", 1e-2)])]
-    path_map(s, runs)  # warm caches
-    t0 = time.perf_counter()
-    fig = path_map(s, runs)
-    build = time.perf_counter() - t0
-    text, d = as_json(fig)
+    text, d = as_json(path_map(s, runs))
     assert len(d["frames"]) <= 300
     assert len(text) < 2_000_000, f"figure JSON is {len(text) / 1e6:.2f} MB"
-    assert build < 2.0, f"building took {build:.2f} s"  # ~70 ms on the 2-core dev box; loose for slow CI
     assert_all_finite(d)
 
 
@@ -324,7 +319,8 @@ def test_surface_3d(name):
 @pytest.mark.parametrize("clickable_after_play", [False, True])
 def test_map_plays_over_its_background_and_takes_clicks(page, tmp_path, clickable_after_play):
     """Play: the raster stays and the markers move. A click on the empty map selects a grid point
-    (before playing always; after playing with clickable_after_play, see path_map)."""
+    (before playing always; after playing only with clickable_after_play: without it the click is lost, the
+    plotly.js quirk described in path_map)."""
     s = surfaces.get("bowl")
     runs = [run_view(s, "gd", 0, steps=100_000, lr=1e-2), run_view(s, "adagrad", 1, steps=100_000, lr=0.1)]
     fig = path_map(s, runs, clickable_after_play=clickable_after_play)
@@ -357,9 +353,11 @@ def test_map_plays_over_its_background_and_takes_clicks(page, tmp_path, clickabl
     page.get_by_text("Pause").first.click()
     page.wait_for_timeout(300)
     after = click_empty_map(0.65)
+    quirk = [e for e in errors if "selectAll" in e]
     if clickable_after_play:
-        assert after == [[CLICK_GRID_NAME]]
-        assert not [e for e in errors if "selectAll" in e]
+        assert after == [[CLICK_GRID_NAME]] and not quirk
+    else:  # the plotly.js quirk that the option works around (see path_map): the click throws, selects nothing
+        assert after == [] and quirk, (after, errors)
 
 
 # ----------------------------------------------------------------- a click on the map drawn in the browser

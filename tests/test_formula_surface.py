@@ -13,9 +13,10 @@ from surfaces.formula import from_formula
 
 def bowl_text(p) -> str:
     """The lecture's bowl (surfaces.lecture.bowl_loss) typed out at angle 0, where u = x and v = y, with the
-    built-in bowl's own parameters p = [a, b, w, cos φ, sin φ, x*, y*]: ½ a x² + b w² (√(1 + (y/w)²) − 1)."""
-    a, b, w = (repr(float(v)) for v in p[:3])
-    return f"0.5*{a}*x^2 + {b}*{w}^2*(sqrt(1 + (y/{w})^2) - 1)"
+    built-in bowl's own parameters p = [a, b, w, cos φ, sin φ, x*, y*, c]:
+    ½ a x² + ½ c y² + (b − c) w² (√(1 + (y/w)²) − 1)."""
+    a, b, w, c = (repr(float(v)) for v in (*p[:3], p[7]))
+    return f"0.5*{a}*x^2 + 0.5*{c}*y^2 + ({b} - {c})*{w}^2*(sqrt(1 + (y/{w})^2) - 1)"
 
 
 # The built-in surfaces typed as text (the bowl at its default parameters).

@@ -1,4 +1,5 @@
 """The generalization page under AppTest (tiny settings from the link), and its figures' data."""
+import dataclasses
 import math
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from tests.apptest_helpers import chart, decode, ok, raw_keys
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "generalization.py")
 BATCHES = (16, 128, D.N_TRAIN)
-TINY = {"gen_batches": "16,128,1437", "gen_epochs": "2", "gen_hidden": "8", "gen_toy_runs": "100",
+TINY = {"gen_batches": "16,128,1437", "gen_epochs": "2", "gen_hidden": "8", "gen_target": "0.5", "gen_toy_runs": "100",
         "gen_toy_steps": "100"}
 
 
@@ -63,6 +64,20 @@ def test_default_view_draws_every_chart_with_the_runs_data():
     table = at.dataframe[0].value
     assert list(table["batch size B"]) == ["16", "128", "1,437 (full)"]
     assert list(table["updates"]) == [2 * 90, 2 * 12, 2]
+
+    # the second comparison: every batch size trained to training loss ≤ 0.5 (the link's target)
+    equal = [D.train(c) for c in dataclasses.replace(study(), target_loss=0.5).runs()]
+    assert all(r.reached and r.train_loss[-1] <= 0.5 < r.train_loss[-2] for r in equal)
+    acc = chart(at, "gen_accuracy_equal")
+    assert acc["layout"]["title"]["text"] == "Accuracy at equal training loss"
+    (val,) = traces(acc, "validation data")
+    np.testing.assert_allclose(decode(val["y"]), [100 * r.val_acc[-1] for r in equal], rtol=1e-12)
+    (measured,) = traces(chart(at, "gen_sharpness_equal"), "λ_max where the run ended")
+    np.testing.assert_allclose(decode(measured["y"]), [r.sharpness for r in equal], rtol=1e-12)
+    assert list(at.dataframe[1].value["updates"]) == [r.updates for r in equal]
+    words = " ".join(m.value for m in at.markdown)
+    assert "Every batch size reached a training loss of at most 0.5" in words
+    assert "After 2 epochs the training accuracy falls from" in words  # the first comparison, in words
 
     toy = FS.run_toy(FS.ToyConfig(runs=100, steps=100))
     picture = chart(at, "gen_toy")
@@ -133,16 +148,19 @@ def test_a_stopped_study_shows_a_note_until_resumed():
     at = AppTest.from_file(PAGE, default_timeout=120)
     for k, v in {**TINY, "gen_seed": "7"}.items():
         at.query_params[k] = v
-    at.session_state["gen_stopped"] = repr(study(seed=7))
+    same = study(seed=7)
+    at.session_state["gen_stopped"] = repr((same, dataclasses.replace(same, target_loss=0.5)))
     at.run()
     ok(at)
     assert [i.value for i in at.info] == [
-        "Training stopped: 0 of 3 batch sizes are trained. Press Resume to train the rest."]
+        "Training stopped: 0 of 3 runs are trained. Press Resume to train the rest."]
     assert not any(e.proto.id.endswith("gen_accuracy") for e in at.get("plotly_chart"))
+    assert not any(e.proto.id.endswith("gen_accuracy_equal") for e in at.get("plotly_chart"))  # both stopped
     at.button(key="gen_resume").click().run()
     ok(at)
     assert not at.info
     assert list(at.dataframe[0].value["batch size B"]) == ["16", "128", "1,437 (full)"]
+    assert list(at.dataframe[1].value["batch size B"]) == ["16", "128", "1,437 (full)"]  # the second comparison
     assert "gen_stopped" not in at.session_state
 
 

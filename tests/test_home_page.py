@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 import i18n
 import surfaces
 from figures.thumbnail import thumbnail_png
-from tests.apptest_helpers import chart_specs, media, raw_keys
+from tests.apptest_helpers import chart_specs, link_note, media, raw_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 60
@@ -45,12 +45,19 @@ def test_home_page_shows_each_surface_and_the_update_rule():
         assert f"${s.latex}$" in text, name
 
 
-def test_home_page_second_run_shows_the_same_images():
+def test_home_page_second_run_builds_nothing_and_shows_the_same_images():
+    """Each thumbnail is built once per process: the second run (and a second visitor) shows the same images
+    (same bytes, same URL) without building any."""
+    thumbnail_png.cache_clear()
     at = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=TIMEOUT_S).run()
     first = [image.url for element in at.get("image") for image in element.proto.imgs]
+    assert thumbnail_png.cache_info().misses == len(surfaces.names())
     at.run()
-    assert not at.exception
-    assert [image.url for element in at.get("image") for image in element.proto.imgs] == first  # same bytes, same URL
+    other = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=TIMEOUT_S).run()
+    assert not at.exception and not other.exception
+    assert thumbnail_png.cache_info().misses == len(surfaces.names())  # nothing built again
+    for run in (at, other):
+        assert [image.url for element in run.get("image") for image in element.proto.imgs] == first
 
 
 # ----------------------------------------------------------------- links and languages
@@ -79,7 +86,8 @@ def test_a_bad_link_is_reported():
     at = open_home(present="maybe", surface="bowl", lang="fr")
     assert not at.exception
     (note,) = [w.value for w in at.warning]
-    assert "present='maybe' is not on or off" in note and "surface='bowl' is not a setting of this page" in note
+    assert link_note("present", "maybe") + " is not on or off" in note
+    assert link_note("surface", "bowl") + " is not a setting of this page" in note
     assert at.toggle(key="present").value is False and at.radio(key="lang").value == "en"
     assert len(thumbnails(at)) == len(surfaces.names())
 

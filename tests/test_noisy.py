@@ -365,14 +365,29 @@ def test_figures_speak_traditional_chinese(stuck):
     assert "損失" in F.loss_figure(stuck, "zh-TW").layout.yaxis.title.text
 
 
-def test_the_largest_settings_stay_finite_and_the_arrows_stay_on_the_map():
+def test_the_largest_settings_stay_finite_and_the_arrows_keep_their_scaled_length():
+    """At η = 50 far out on a plateau (gradients near zero, scale up to 200,000×), every arrow is the
+    step −η·g_B recomputed from the batch, times the stated scale: the typical one at most ARROW_LENGTH,
+    the longest at most 3·ARROW_LENGTH. (Where θ is near the window's edge, or has left it, an arrow can
+    reach past the map: the plot cuts it there.)"""
     result = nz.run_all(nz.NoisyConfig(eta=50, epochs=nz.MAX_EPOCHS, batch_sizes=(1, 2, 4, nz.N), start=(8.0, 4.0)))
     for run in result.runs:
         assert np.isfinite(run.path).all() and np.isfinite(run.loss).all()
     view = nz.epoch_view(result, 1, nz.MAX_EPOCHS - 1)  # far out on a plateau: tiny gradients
     fig = F.batch_figure(result, view)
-    for frame in fig.frames:
+    scale = F.arrow_scale(view, 50)
+    assert scale > 1_000  # drawn far longer than they are: the case the length bounds are for
+    drawn = []
+    for batch, frame in zip(view.batches, fig.frames):
         for trace in frame.data[1:]:
             assert np.isfinite(np.column_stack([trace.x, trace.y])).all()
-        for arrow in (frame.data[2], frame.data[3], frame.data[5]):  # full step, batch step (left, right)
-            assert np.hypot(arrow.x[1] - arrow.x[0], arrow.y[1] - arrow.y[0]) <= 3 * F.ARROW_LENGTH + 1e-9
+        theta = np.array([frame.data[4].x[0], frame.data[4].y[0]])
+        step = -50 * nz.gradient(theta, D.x[batch], D.y[batch])
+        full = -50 * nz.gradient(theta, D.x, D.y)
+        for arrow, expected in ((frame.data[3], step), (frame.data[5], step), (frame.data[2], full)):
+            np.testing.assert_allclose([arrow.x[0], arrow.y[0]], theta, rtol=0, atol=0)
+            np.testing.assert_allclose([arrow.x[1], arrow.y[1]], theta + scale * expected, rtol=1e-9, atol=1e-12)
+        drawn.append(np.hypot(*(scale * step)))
+        drawn.append(np.hypot(*(scale * full)))
+    assert np.median(drawn[0::2]) <= F.ARROW_LENGTH + 1e-9
+    assert max(drawn) <= 3 * F.ARROW_LENGTH + 1e-9

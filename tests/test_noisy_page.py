@@ -5,7 +5,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from batchlab import noisy as nz
-from tests.apptest_helpers import chart, decode, ok, raw_keys
+from tests.apptest_helpers import chart, decode, link_note, ok, raw_keys
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "noisy_gradients.py")
 LINES = ("batch size 1", "batch size 8", "batch size 32", "full batch (128)")
@@ -109,8 +109,9 @@ def test_a_link_with_bad_values_is_explained_and_the_defaults_used():
     at.query_params.update({"noisy_seed": "-1", "noisy_w0": "12.5", "noisy_eta": "3", "noisy_epochs": "4"})
     ok(at.run())
     note = at.warning[0].value
-    for part in ("noisy_seed='-1' is not an integer from 0 to 999999", "noisy_w0='12.5' is not a number from -8 to 8",
-                 "noisy_eta='3' is not one of the choices"):
+    for part in (link_note("noisy_seed", "-1") + " is not an integer from 0 to 999999",
+                 link_note("noisy_w0", "12.5") + " is not a number from -8 to 8",
+                 link_note("noisy_eta", "3") + " is not one of the choices"):
         assert part in note, note
     assert (at.number_input(key="noisy_seed").value, at.number_input(key="noisy_w0").value) == (0, 0.0)
     assert at.select_slider(key="noisy_eta").value == 2.0 and at.slider(key="noisy_epochs").value == 4

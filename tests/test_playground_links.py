@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 import i18n
 import numpy as np
 
-from tests.apptest_helpers import chart, decode, ok, open_link
+from tests.apptest_helpers import chart, decode, link_note, ok, open_link
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "playground.py")
 RAW_KEY = re.compile(r"^[a-z_]+(\.[a-z_0-9]+)+$")
@@ -55,7 +55,8 @@ def test_a_bad_link_falls_back_to_defaults_and_names_what_it_ignored():
     at = ok(session({"steps": "7", "run0_optimizer": "sgd", "n_runs": "9", "bogus": "1", "start_x_bowl": "1e9",
                      "run0_gd_lr": "0.01", "lang": "fr"}))
     note = " ".join(w.value for w in at.warning)
-    for name in ("steps='7'", "run0_optimizer='sgd'", "n_runs='9'", "bogus='1'", "start_x_bowl='1e9'", "lang='fr'"):
+    for name in (link_note("steps", "7"), link_note("run0_optimizer", "sgd"), link_note("n_runs", "9"),
+                 link_note("bogus", "1"), link_note("start_x_bowl", "1e9"), link_note("lang", "fr")):
         assert name in note
     assert at.select_slider(key="steps").value == 10_000 and at.number_input(key="n_runs").value == 2
     assert at.selectbox(key="run0_optimizer").value == "gd" and at.number_input(key="start_x_bowl").value == -1.8
@@ -90,3 +91,21 @@ def test_the_view_a_link_opens_is_the_view_the_page_draws():
     for got, want in zip(drawn["data"], expected["data"]):
         if "x" in want:
             assert np.array_equal(decode(got["x"]), decode(want["x"])), want.get("name")
+
+
+def test_a_bowl_link_with_quadratic_walls_draws_what_the_tour_previews():
+    """The bowl's wall shape is a linked setting; the tour's scenes open it, and the page draws that surface."""
+    from lab.playground import run_view, view_from_link
+
+    link = {"steps": "1000", "n_runs": "1", "bowl_walls": "quadratic", "start_y_bowl": "0.4",
+            "run0_optimizer": "adagrad", "variant": "lecture"}
+    at = ok(session(link))
+    assert at.radio(key="bowl_walls").value == "quadratic" and not at.warning
+    view = view_from_link(link)
+    assert dict(view.surface_params)["walls"] == "quadratic"
+    (run,) = run_view(view)
+    drawn = [t for t in chart(at, "map")["data"] if t.get("mode") == "lines"][0]
+    np.testing.assert_allclose(decode(drawn["y"])[-1], run.path[-1, 1], rtol=0, atol=5e-7)
+    bad = ok(session({"bowl_walls": "round"}))
+    assert link_note("bowl_walls", "round") in " ".join(w.value for w in bad.warning)
+    assert bad.radio(key="bowl_walls").value == "straight"

@@ -9,8 +9,11 @@ from streamlit.testing.v1 import AppTest
 import optimizers
 import surfaces
 from figures.diagnostics import series
+from lab import controls
 from lab.playground import View, run_view
+from lab.untrusted import quote
 from tests.apptest_helpers import browser_charts, decode, media, ok
+from tests.lecture_reference import lecture_adagrad, lecture_momentum, lecture_rmsprop, naive
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "playground.py")
 
@@ -112,17 +115,49 @@ def test_every_surface_runs(name):
     np.testing.assert_allclose(path_of(chart, "Run 1")[0], surfaces.get(name).start)
 
 
+LECTURE_FORMS = {  # the optimizers whose lecture form differs, and that form as a naive loop
+    "momentum": lambda h: lecture_momentum(h["momentum"], lambda t: h["lr"]),
+    "adagrad": lambda h: lecture_adagrad(lambda t: h["lr"], h["eps"]),
+    "rmsprop": lambda h: lecture_rmsprop(h["alpha"], lambda t: h["lr"], h["eps"]),
+}
+
+
+def shown_hyperparameters(at, run: int, name: str) -> dict:
+    """{control key: value} of run ``run``'s hyperparameter widgets for optimizer ``name``."""
+    return {k: at.session_state[f"run{run}_{name}_{k}"] for k in controls.hyperparameters(name)}
+
+
+def off_path(drawn, path) -> float:
+    """How far the drawn point farthest from ``path`` (the recorded points of a run) lies from it."""
+    return float(np.sqrt(((drawn[:, None, :] - path[None, :, :]) ** 2).sum(-1)).min(axis=1).max())
+
+
 @pytest.mark.parametrize("name", optimizers.names())
 @pytest.mark.parametrize("variant", ["torch", "lecture"])
-def test_every_optimizer_and_convention_runs(name, variant):
+def test_every_optimizer_and_convention_draws_its_own_path(name, variant):
+    """Run 1's drawn path is the engine's for the chosen optimizer, convention and the hyperparameters on
+    its widgets; in the lecture's convention, where the forms differ, it is the lecture's naive loop and
+    not the torch form's path."""
     at = fresh()
     at.radio(key="variant").set_value(variant).run()
     at.selectbox(key="run0_optimizer").set_value(name).run()
     at.session_state["open_rules"] = True
+    at.session_state["open_run0_more"] = True  # every hyperparameter's widget drawn
     at.run()
     ok(at)
-    assert path_of(the_map(at), f"Run 1 · {name}") is not None
-    assert any("\\theta" in m.value for m in at.latex)  # the update rule, rendered as LaTeX
+    hyper = shown_hyperparameters(at, 0, name)
+    bowl = surfaces.get("bowl")
+    path = lambda v: optimizers.simulate(bowl, optimizers.get(name, variant=v, **controls.to_torch_names(hyper)),
+                                         steps=1_000, record=("path",)).path[0]
+    drawn = path_of(the_map(at), f"Run 1 · {name}")
+    drawn_to = bowl.span * 1e-6  # the map's arrays are float32: well within a millionth of its window
+    np.testing.assert_allclose(drawn[[0, -1]], path(variant)[[0, -1]], rtol=0, atol=drawn_to)
+    assert off_path(drawn, path(variant)) <= drawn_to
+    if variant == "lecture" and name in LECTURE_FORMS:
+        assert off_path(drawn, naive(bowl, bowl.start, 1_000, LECTURE_FORMS[name](hyper))) <= drawn_to
+        if name != "momentum":  # the two momentum forms agree while η is constant (the torch form rescales
+            assert off_path(drawn, path("torch")) > 100 * drawn_to  # its buffer when η changes)
+    assert any("\\theta" in m.value for m in at.latex)  # the update rule is rendered as LaTeX below
 
 
 def test_moving_the_learning_rate_slider_changes_the_path():
@@ -133,7 +168,7 @@ def test_moving_the_learning_rate_slider_changes_the_path():
     after = path_of(the_map(at), "Run 1")
     assert not np.array_equal(before, after)
     ref = optimizers.simulate("bowl", optimizers.get("gd", lr=1e-3), steps=1_000, record=("path",))
-    np.testing.assert_allclose(after[-1], ref.path[0, -1], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(after[-1], ref.path[0, -1], rtol=0, atol=5e-7)  # the map rounds to 1e-6
 
 
 def test_a_diverging_setting_shows_the_divergence_message():
@@ -193,4 +228,17 @@ def test_bad_schedule_parameters_get_a_message_naming_the_field():
     at.number_input(key="run0_step_step_size").set_value(0).run()
     assert not at.exception
     assert any("step_size = 0" in e.value for e in at.error)
-    assert path_of(the_map(at), "Run 2") is not None  # the other run still draws
+    assert len(path_of(the_map(at), "Run 2")) > 1  # the other run still draws
+
+
+def test_typed_markup_in_a_step_list_is_shown_as_text():
+    at = fresh()
+    at.session_state["open_run0_schedule"] = True
+    at.run()
+    at.selectbox(key="run0_schedule").set_value("multistep").run()
+    typed = "<b>x</b> [click](javascript:alert(1))"
+    at.text_input(key="run0_multistep_milestones").set_value(typed).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors and all(quote(typed) in e and e.count(typed) == 1 for e in errors), errors
+    assert len(path_of(the_map(at), "Run 2")) > 1  # the other run still draws

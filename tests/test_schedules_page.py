@@ -9,7 +9,8 @@ import i18n
 import optimizers
 from figures.schedule_plot import MAX_POINTS
 from lab.schedules_demo import ADAGRAD_DECAY, ADAM_WARMUP, control, param_help, title
-from tests.apptest_helpers import chart, decode, map_lines, ok, open_link, raw_keys
+from lab.untrusted import quote
+from tests.apptest_helpers import chart, decode, link_note, map_lines, ok, open_link, raw_keys
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "schedules.py")
 
@@ -91,13 +92,23 @@ def test_bad_parameters_get_a_message_naming_the_field():
     chart(at, "eta_cosine")  # the other schedules still draw
 
 
+def test_typed_markup_is_shown_as_text():
+    at = fresh()
+    typed = "**Exam answers:** [click](http://evil.example/x) ![t](http://evil.example/p.png)"
+    at.text_input(key="sched_multistep_milestones").set_value(typed).run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert f"milestones = {quote(typed)} is not whole numbers separated by commas" in error
+    assert error.count(typed) == 1  # only inside the code span
+
+
 def test_warm_up_explanation_and_radam_pointer(page):
     text = " ".join(m.value for m in page.markdown)
     assert "unreliable" in text and "RAdam" in text and "radam" in text
 
 
 @pytest.mark.parametrize("demo, labels", [
-    (ADAGRAD_DECAY, ("oscillating", "converged")),
+    (ADAGRAD_DECAY, ("converged", "converged")),
     (ADAM_WARMUP, ("still moving", "converged")),
 ])
 def test_demos_draw_both_paths_and_say_what_happened(page, demo, labels):
@@ -108,14 +119,42 @@ def test_demos_draw_both_paths_and_say_what_happened(page, demo, labels):
         np.testing.assert_allclose([decode(line["x"])[0], decode(line["y"])[0]], demo.start)
     assert not spec.get("frames")  # no animation
     rows = next(d.value for d in page.dataframe if list(d.value["run"]) == [r.label() for r in demo.runs])
-    assert tuple(rows["outcome"]) == labels
+    assert tuple(rows["outcome"]) == labels  # the end-point verdict, which the Adagrad demo's text explains
     finals = rows["final loss"].astype(float)
-    assert finals[0] > 0.1 and finals[1] < 1e-6  # the schedule turns a bad end into a good one
+    if demo.counts_bursts:  # the schedule turns repeated bursts into a calm stay at the minimum
+        assert tuple(rows["bursts up the wall"]) == (3, 0)
+    else:  # the schedule turns a bad end into a good one
+        assert finals[0] > 0.1 and finals[1] < 1e-6
+
+
+def floor_excursions(y, floor=1e-3, height=0.1):
+    """(start, peak) of each climb above ``height`` after the run was on the floor (|θ₂| < ``floor``): a plain loop."""
+    out, was_on_floor, climbing = [], False, False
+    for t, a in enumerate(np.abs(y)):
+        if climbing:
+            out[-1][1] = max(out[-1][1], a)
+            climbing = a >= floor
+        elif a < floor:
+            was_on_floor = True
+        elif was_on_floor and a > height:
+            out.append([t, a])
+            climbing = True
+    return out
 
 
 def test_the_demo_story_numbers(page):
+    from lab.schedules_demo import demo_runs
+
     text = " ".join(m.value for m in page.markdown)
-    assert "at step 346 one step of 0.67" in text  # Adagrad's burst
+    constant, decayed = demo_runs(ADAGRAD_DECAY)
+    climbs = floor_excursions(constant.path[:, 1])
+    assert len(climbs) == 3 and floor_excursions(decayed.path[:, 1]) == []
+    (first, peak) = climbs[0]
+    assert f"at step {first:,} the run leaps up the wall to |θ₂| = {peak:.2f}" in text  # Adagrad's burst
+    assert "at step 379 the run leaps up the wall to |θ₂| = 0.71" in text and "3 bursts in 2,000 steps" in text
+    for run in (constant, decayed):  # "both runs reach the valley floor within 100 steps"
+        assert np.argmax(np.abs(run.path[:, 1]) < 1e-3) <= 100
+    assert np.abs(decayed.path[100:, 1]).max() < 1e-3  # "no burst"
     assert "out of the window at step 1,031" in text  # Adam without warm-up
 
 
@@ -149,8 +188,9 @@ def test_a_link_reopens_the_same_view():
 def test_a_bad_link_is_reported_and_the_defaults_apply():
     at = ok(reopen({"sched_step_gamma": "7", "sched_transformer_d_model": "100", "sched_lr": "0.5", "x": "1"}))
     (note,) = [w.value for w in at.warning]
-    for part in ("sched_step_gamma='7' is not a number from 0.01 to 0.99", "sched_transformer_d_model='100'",
-                 "x='1' is not a setting of this page"):
+    for part in (link_note("sched_step_gamma", "7") + " is not a number from 0.01 to 0.99",
+                 link_note("sched_transformer_d_model", "100"),
+                 link_note("x", "1") + " is not a setting of this page"):
         assert part in note
     assert at.slider(key="sched_step_gamma").value == pytest.approx(0.1)
     assert at.select_slider(key="sched_lr").value == 0.5  # the good value is kept
@@ -164,13 +204,13 @@ def test_the_page_in_chinese():
     assert not raw_keys(at, "zh-TW")
     assert any(m.value.startswith("#### 階梯式衰減") for m in at.markdown)
     assert any(i18n.text("schedule.cosine.description", "zh-TW") in c.value for c in at.caption)
-    assert any("在第 346 步一步就走了 0.67" in m.value for m in at.markdown)  # the story, its numbers filled in
+    assert any("直到第 379 步，軌跡衝上山壁，到了 |θ₂| = 0.71" in m.value for m in at.markdown)  # numbers filled in
     spec = chart(at, "demo_adagrad_decay")
     assert [t["name"] for t in map_lines(spec)] == [
         "Adagrad（課程版），η = 0.1 固定", "Adagrad（課程版），η_t = 0.1/√(t+1)"]
     assert "最小值" in [t.get("name") for t in spec["data"]]  # the map's own words too
     rows = next(d.value for d in at.dataframe if "軌跡" in d.value.columns)
-    assert tuple(rows["結果"]) == ("震盪", "收斂")
+    assert tuple(rows["結果"]) == ("收斂", "收斂") and tuple(rows["衝上山壁的次數"]) == (3, 0)
     assert at.slider(key="sched_step_gamma").help == i18n.text("schedules.param.gamma", "zh-TW")
 
 

@@ -18,7 +18,7 @@ def test_bowl_gd_bounces_or_crawls_while_adagrad_arrives():
     y = big.path[0, -100:, 1]
     assert big.diverged_at[0] == -1 and np.all(y[1:] * y[:-1] < 0) and np.abs(y).min() > 0.3
     # every η small enough not to bounce (η·b ≤ 1) is still far away after 100,000 steps
-    small = np.logspace(-8, np.log10(1 / surfaces.catalog.BOWL_STEEP), 16)
+    small = np.logspace(-8, np.log10(1 / surfaces.catalog.BOWL_FLOOR), 16)
     crawl = simulate(bowl, optimizers.get("gd", lr=small), steps=100_000, record=())
     assert np.all(distance_to_nearest_minimum(bowl, crawl.final) > 0.4 * start_distance)
     assert distance_to_nearest_minimum(bowl, crawl.final[:1])[0] > 0.98 * start_distance  # η = 1e-8 crawls

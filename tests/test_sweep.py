@@ -260,8 +260,8 @@ def test_chosen_paths_go_on_the_playground_map(bowl_story):
     assert [v.color for v in reordered] == [PALETTE[2], PALETTE[0], PALETTE[1]]
     # of two bounces, the wider one (the larger rate) goes underneath
     gd = bowl_story.of("gd")
-    small, large = (S.pick_key("gd", gd.rates[at_rate(gd, r)]) for r in (1e-2, 1.0))
-    assert [v.label.split(" · ")[0] for v in run_views(bowl_story, [small, large])] == ["GD η=1", "GD η=0.01"]
+    small, large = (S.pick_key("gd", gd.rates[at_rate(gd, r)]) for r in (1e-3, 1e-1))
+    assert [v.label.split(" · ")[0] for v in run_views(bowl_story, [small, large])] == ["GD η=0.1", "GD η=0.001"]
 
 
 def test_the_cache_computes_once_and_stays_within_its_budget():
@@ -316,3 +316,13 @@ def test_the_update_rule_shows_the_swept_range_without_the_english_note():
     full = update_rule(optimizers.get("adam", lr=config.rates()))
     note = r"& \text{(a \ldots\ b): swept over the runs; first and last values shown}"
     assert rule == full.replace(r" \\" + "\n" + note, "")
+
+
+def test_a_sweep_runs_on_the_bowl_with_quadratic_walls():
+    """The bowl's wall shape is a text setting; the sweep keeps it as it is and sweeps that surface."""
+    config = SweepConfig("bowl", (("walls", "quadratic"), ("kappa", 1e4)), ("gd",), 1e-5, 1e-3, 3, 1_000)
+    assert config.surface_params == (("kappa", 1e4), ("walls", "quadratic"))
+    gd = run_sweep(config).of("gd")
+    # quadratic walls of curvature b = 5,500: GD diverges above η = 2/b ≈ 3.6e-4, and only there
+    assert list(gd.rates > 2 / surfaces.catalog.BOWL_FLOOR) == [False, False, True]
+    assert list(gd.diverged_at >= 0) == [False, False, True]

@@ -4,8 +4,10 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+import surfaces
 from lab import sweep as S
-from tests.apptest_helpers import chart_specs, decode, map_lines, ok, open_link, raw_keys, shown_strings
+from tests.apptest_helpers import chart_specs, decode, link_note, map_lines, ok, open_link, raw_keys, shown_strings
+from tests.lecture_reference import lecture_adagrad, naive
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "sweep.py")
 
@@ -84,8 +86,18 @@ def test_changing_a_setting_changes_the_data():
     at.slider(key="n_rates").set_value(7).run()
     ok(at)
     assert len(curves(sweep_chart(at))["GD"][0]) == 7
+    gd = curves(sweep_chart(at))["GD"][1]
     at.radio(key="variant").set_value("lecture").run()
     ok(at)
+    np.testing.assert_array_equal(curves(sweep_chart(at))["GD"][1], gd)  # GD has one form
+    # Adagrad now divides by the root mean square: the table's final losses are the lecture's naive loop's
+    table = at.dataframe[0].value
+    adagrad = table[table["optimizer"] == "Adagrad"]
+    assert len(adagrad) == 7
+    bowl = surfaces.get("bowl")
+    for rate, shown in zip(adagrad["learning rate"], adagrad["final loss"]):
+        end = naive(bowl, bowl.start, 5_000, lecture_adagrad(lambda t: rate, 1e-10))[-1]
+        np.testing.assert_allclose(shown, bowl.loss(end), rtol=1e-9)
 
 
 def test_picking_a_rate_draws_its_path():
@@ -163,8 +175,10 @@ def test_a_bad_link_is_reported_and_the_defaults_apply():
     at = reopen({"steps": "500", "n_rates": "999", "surface": "moon", "optimizers": "gd,sgd", "colour": "red"})
     ok(at)
     (note,) = [w.value for w in at.warning]
-    for part in ("n_rates='999' is not an integer from 2 to 200", "surface='moon' is not one of the choices",
-                 "optimizers='sgd' is not one of the choices", "colour='red' is not a setting of this page"):
+    for part in (link_note("n_rates", "999") + " is not an integer from 2 to 200",
+                 link_note("surface", "moon") + " is not one of the choices",
+                 link_note("optimizers", "sgd") + " is not one of the choices",
+                 link_note("colour", "red") + " is not a setting of this page"):
         assert part in note
     assert at.slider(key="n_rates").value == 50 and at.selectbox(key="surface").value == "bowl"
     assert at.multiselect(key="optimizers").value == ["gd", "adagrad"]

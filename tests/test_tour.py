@@ -34,7 +34,7 @@ def test_a_broken_scene_is_named_in_the_message():
 
 @pytest.mark.parametrize("scene", SCENES, ids=[s.id for s in SCENES])
 def test_every_scene_opens_its_page_with_every_setting_used(scene):
-    at = AppTest.from_file(f"../pages/{scene.page}.py", default_timeout=120)
+    at = AppTest.from_file(f"../pages/{scene.page}.py", default_timeout=300)  # Generalization trains a while
     for key, value in scene.query("zh-TW").items():
         at.query_params[key] = value
     ok(at.run())
@@ -45,23 +45,6 @@ def test_every_scene_opens_its_page_with_every_setting_used(scene):
         assert at.select_slider(key="steps").value == view.steps
         assert [at.selectbox(key=f"run{i}_optimizer").value for i in range(len(view.runs))] == \
             [r.optimizer for r in view.runs]
-
-
-def test_the_stories_the_scenes_tell_hold():
-    from lab.playground import run_view, verdict
-
-    def ends(scene_id):
-        view = view_from_link(dict(next(s for s in SCENES if s.id == scene_id).link))
-        return view, run_view(view)
-
-    view, (bursting, decayed) = ends("adagrad_decay")
-    surface = view.build_surface()
-    assert verdict(surface, decayed)["kind"] == "minimum" and verdict(surface, bursting)["kind"] != "minimum"
-    view, (stuck, noisy) = ends("saddle_noise")
-    assert verdict(view.build_surface(), stuck)["kind"] == "saddle"
-    assert view.build_surface().loss(noisy.path[-1]) < 0.1 * view.build_surface().loss(stuck.path[-1])
-    view, (gd, momentum) = ends("momentum_hill")
-    assert view.build_surface().loss(momentum.path[-1]) < view.build_surface().loss(gd.path[-1])
 
 
 def test_the_tour_steps_and_opens_the_playground_with_the_scene():

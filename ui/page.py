@@ -5,7 +5,7 @@ from typing import Callable
 
 import streamlit as st
 
-from ui import links
+from ui import follow, links, room_panel
 from ui.i18n import language_picker, t
 from ui.navigation import use_app_navigation
 
@@ -24,15 +24,18 @@ html { font-size: 20px; }
 def setup(page: str) -> None:
     """Call first on every page (``page`` names it in links and notes)."""
     use_app_navigation()
+    follow.begin(page)  # a class room may open the instructor's view here, before the page reads its link
     links.begin(page)
     language_picker()
     if links.switch(st.sidebar.toggle, t("app.present"), False, PRESENT_KEY, help=t("app.present_help")):
         st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+    room_panel.slot()
 
 
 def finish() -> None:
-    """Call last: notes about the link, and this view written into the URL."""
+    """Call last: notes about the link, this view written into the URL, the class room's panel."""
     links.sync()
+    room_panel.end()
 
 
 def presenting() -> bool:

@@ -1,0 +1,113 @@
+"""Each benchmark script runs in its smoke mode (tiny work, one repeat) and prints its table.
+
+Only the tables' shape is checked: the numbers of a smoke run mean nothing, and speed is for the scripts
+to show, not for the tests to assert. (benchmarks/batch_timing.py runs in tests/test_batch_timing.py.)"""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import surfaces
+
+ROOT = Path(__file__).resolve().parents[1]
+ROW = re.compile(r"^\| .+ \|$", re.M)  # a Markdown table row
+
+
+def smoke(script: str) -> str:
+    module = "benchmarks." + script.removesuffix(".py")  # as a module: some import benchmarks.* themselves
+    done = subprocess.run([sys.executable, "-m", module, "--smoke"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_engine_benchmark_prints_a_row_per_run():
+    out = smoke("engine.py")
+    rows = ROW.findall(out)
+    assert rows[0].startswith("| run ") and "× torch.optim" in rows[0]
+    labels = [row.split("|")[1].strip() for row in rows[1:]]
+    assert labels[0].startswith("torch.optim Adam") and labels[1].startswith("NumPy loop Adam")
+    assert [label for label in labels if label.startswith("engine Adam on ")] == \
+        [f"engine Adam on {name}, 1 run × 1,000 steps, final only" for name in surfaces.names()]
+    assert labels[-1].startswith("engine momentum grid")
+
+
+@pytest.mark.slow
+def test_playground_benchmark_prints_a_move_its_parts_and_the_peer():
+    lines = smoke("playground.py").splitlines()
+    at = lines.index("default view: bowl, 2 runs × 10,000 steps")
+    move, peer, ratio = (line.strip() for line in lines[at + 1:at + 4])
+    assert move.startswith("a computing move, drawn in the browser:")
+    for part in ("simulate", "map", "diagnostics", "sent"):
+        assert part in move, part
+    assert peer.startswith("peer, whole Plotly figures:") and ratio.startswith("->") and "fewer bytes" in ratio
+
+
+@pytest.mark.slow
+def test_noisy_benchmark_prints_both_settings_against_the_numpy_loop():
+    lines = smoke("noisy.py").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("setting"))
+    assert "NumPy/update" in lines[header] and "rerun (miss)" in lines[header]
+    assert lines[header + 1].startswith("defaults (30 epochs") and lines[header + 2].startswith("200 epochs")
+    assert any(line.startswith("figure JSON sizes at defaults") for line in lines)
+
+
+@pytest.mark.slow
+def test_generalization_benchmark_prints_a_row_per_batch_size():
+    lines = smoke("generalization.py").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["batch", "updates"])
+    assert [line.split()[0] for line in lines[header + 1:header + 3]] == ["256", "1437"]
+    assert any(line.startswith("flat/sharp picture") for line in lines)
+    assert any(line.startswith("one epoch at B = 256") for line in lines)
+
+
+@pytest.mark.slow
+def test_performance_record_prints_every_section_and_a_load_row_per_set_up():
+    out = smoke("record.py")
+    for section in ("## Measuring again", "## Engine", "## A computing Playground move on the server",
+                    "## A move through a running app process", "## The map in a browser", "## Start-up",
+                    "## A class on this machine"):
+        assert section in out, section
+    rows = ROW.findall(out)
+    assert sum(row.startswith("| Adam, 1 run × 1,000 steps") for row in rows) == 1
+    assert sum(row.startswith("| default view: bowl, 2 runs") for row in rows) == 1
+    assert [row.split("|")[1].strip() for row in rows if row.startswith(("| Playground: ", "| Home: "))] == [
+        "Playground: learning-rate move (new simulation)", "Playground: the same moves again (cache hits)",
+        "Home: a rerun"]
+    assert sum(re.match(r"^\| [\d.]+ s \| ", row) is not None for row in rows) == 1  # the browser's row
+    load = [row for row in rows if re.match(r"^\| [12] \| ", row)]
+    assert [row.split("|")[1:3] for row in load][:1] == [[" 1 ", " 1 "]]  # one process, one student
+    assert len(load) == 3  # one process; two behind nginx (or a row saying nginx is missing); shared views
+    assert "## A class room" in out
+
+
+@pytest.mark.slow
+def test_formula_benchmark_prints_each_spelled_surface_readiness_and_refusals():
+    from tests.test_formula_surface import SPELLED
+
+    lines = smoke("formula.py").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["surface", "optimizer"])
+    rows = [line.split()[:2] for line in lines[header + 1:header + 1 + 2 * len(SPELLED)]]
+    assert rows == [[name, opt] for name in SPELLED for opt in ("gd", "adam")]
+    assert any(line.strip().startswith("a fresh process (imports sympy too)") for line in lines)
+    assert any(line.endswith("hostile inputs refused:") for line in lines)
+
+
+@pytest.mark.slow
+def test_formula_options_benchmark_prints_a_row_per_spelled_surface():
+    from tests.test_formula_surface import SPELLED
+
+    lines = smoke("formula_options.py").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["surface", "built-in"])
+    assert [line.split()[0] for line in lines[header + 1:header + 1 + len(SPELLED)]] == list(SPELLED)
+
+
+@pytest.mark.slow
+@pytest.mark.nginx
+def test_class_room_benchmark_prints_its_measurements_against_the_targets():
+    rows = ROW.findall(smoke("class_room.py"))
+    assert rows[0] == "| measurement | target | measured |"
+    assert [row.split("|")[1].strip().split()[0] for row in rows[1:]] == ["a", "2", "a", "a", "errors"]
