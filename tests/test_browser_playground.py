@@ -5,6 +5,8 @@ start before, during and after Play, and the scrubber driving the step inspector
 import numpy as np
 import pytest
 
+import i18n
+
 from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, no_error, nudge, open_page, settle, the_map
 
 pytestmark = pytest.mark.browser
@@ -12,11 +14,11 @@ pytestmark = pytest.mark.browser
 PATH = "g.scatterlayer g.trace path.js-line"
 
 
-def open_playground(page, app_server, query=""):
+def open_playground(page, app_server, query="", title="Playground"):
     from playwright.sync_api import expect
 
     open_page(page, f"{app_server}/playground{query}")  # a deep link, as a shared link would be
-    expect(page.locator("h1", has_text="Playground")).to_be_visible()
+    expect(page.locator("h1", has_text=title)).to_be_visible()
     chart = the_map(page)
     expect(chart.locator("g.imagelayer image")).to_have_count(1)
     expect(chart.locator(PATH).first).to_be_attached()
@@ -108,12 +110,15 @@ def test_a_slider_move_redraws_the_paths_without_resending_the_surface(page, app
     assert received < 60_000, f"{received} bytes for one move"  # run 1's arrays and the templates, not the figure
 
 
-def test_play_moves_the_markers_along_the_drawn_paths(page, app_server):
+def test_play_moves_the_markers_along_the_drawn_paths_and_pause_holds_them(page, app_server):
     chart = open_playground(page, app_server)
     paths = kept_paths(page)
     page.locator(".dl-controls").first.get_by_role("button", name="▶ Play").click()
     seen = markers(page, 1500)
     page.locator(".dl-controls").first.get_by_role("button", name="❚❚ Pause").click()
+    page.wait_for_timeout(100)
+    held = markers(page, 500)  # Pause holds every marker where it is
+    assert all(p == held[0][1:] for _, *p in held), held[:2]
     steps = [int(s.split("/")[0].replace("step", "").replace(",", "")) for s, *_ in seen]
     assert steps[-1] > steps[0] and all(b >= a for a, b in zip(steps, steps[1:]))
     moved = {tuple(np.round(np.ravel(p), 9)) for _, p, _, _ in seen}
@@ -173,4 +178,31 @@ def test_the_map_at_phone_size(page, app_server):
     assert box["width"] <= 390
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "playground-phone.png"))
+    no_error(page)
+
+
+def test_the_map_in_chinese_presentation_mode_and_the_dark_theme(page, app_server):
+    """The map's controls speak the page's language; presentation mode thickens its paths; on the dark theme
+    its tick labels are light."""
+    from playwright.sync_api import expect
+
+    def drawn(query, title):
+        chart = open_playground(page, app_server, query, title)
+        width = float(chart.locator(PATH).nth(1).evaluate("p => parseFloat(getComputedStyle(p).strokeWidth)"))
+        tick = chart.locator("g.xtick text").first.evaluate("t => getComputedStyle(t).fill")
+        return chart, width, tick
+
+    _, plain_width, light_tick = drawn("?steps=1000", "Playground")
+    page.emulate_media(color_scheme="dark")  # Streamlit follows the system's theme by default
+    chart, width, dark_tick = drawn("?steps=1000&lang=zh-TW&present=1", i18n.text("playground.title", "zh-TW"))
+    expect(chart.locator("xpath=..").locator(".dl-controls").get_by_role("button", name="▶ 播放")).to_be_visible()
+    expect(chart.locator("xpath=..").locator(".dl-controls")).to_contain_text("步")
+    assert width > 1.5 * plain_width, (width, plain_width)
+
+    def brightness(rgb: str) -> float:
+        return sum(float(v) for v in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]) / 3
+
+    assert brightness(dark_tick) > 200 > 100 > brightness(light_tick), (dark_tick, light_tick)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "playground-zh-present-dark.png"))
     no_error(page)
