@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -62,6 +63,12 @@ PRIMARY = ("lr", "momentum", "alpha", "beta1", "beta2")  # shown at once; the re
 
 def hyperparameters(optimizer: str) -> dict:
     """{control key: default} for one optimizer, from its factory's signature (torch's defaults)."""
+    return dict(_hyperparameters(optimizer))
+
+
+@lru_cache(maxsize=None)
+def _hyperparameters(optimizer: str) -> dict:
+    """(read once per optimizer: inspect.signature costs a page's rerun a millisecond per call)"""
     params = inspect.signature(catalog.FACTORIES[optimizer]).parameters
     out = {}
     for name, p in params.items():
