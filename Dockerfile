@@ -18,8 +18,9 @@ COPY . .
 # Not root: nginx and the app processes run as this user, every nginx path in a temporary directory.
 RUN useradd --create-home descentlab && chown -R descentlab /app
 USER descentlab
-# Compile the engine into numba's on-disk cache now, not while the first students wait.
-RUN python -c "import optimizers; optimizers.warm_up(everything=True)"
+# Compile the engine into numba's on-disk cache now, not while the first students wait; and copy the
+# plotly.js bundle the browsers load into static/vendor/ (ui/plot.py would do it on the first start).
+RUN python -c "import optimizers; optimizers.warm_up(everything=True)" && python -c "import ui.plot"
 
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

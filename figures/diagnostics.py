@@ -37,6 +37,7 @@ import i18n
 
 from . import plain
 from .downsample import keep_turns
+from .memo import per_run
 
 FLOOR = 1e-16  # smallest value drawn on the loss and gradient-norm rows
 ROWS = ("loss", "grad", "lr_eff", "eta")  # catalog keys of the row titles: diagnostics.row_<name>
@@ -76,12 +77,12 @@ def lowest_loss(surface) -> float:
 def pick(series: np.ndarray, max_points: int) -> np.ndarray:
     """Indices of ``series`` to draw: ``keep_turns`` (log-spaced buckets at the start, so the early
     steps stay detailed on a log step axis too; the min and max of each bucket, so a bounce stays a
-    band), both ends always kept."""
+    band), both ends always kept. One choice of buckets, not refined: a smooth curve keeps fewer
+    points than allowed, and five curves a run cost a Playground move a third as much."""
     n = len(series)
     if n <= max_points:
         return np.arange(n)
-    idx = np.asarray(keep_turns(series, max_points=max_points), dtype=np.int64)
-    return np.union1d(idx, [0, n - 1]).astype(np.int64)
+    return np.asarray(keep_turns(series, max_points=max_points, refine=0), dtype=np.int64)
 
 
 def _finite_pick(values: np.ndarray, max_points: int) -> np.ndarray:
@@ -141,41 +142,28 @@ def diagnostics(surface, runs, *, log_steps: bool = False, max_points: int = 200
     ``log_steps`` draws the step axis in log scale; step 0 cannot sit on a log axis, so every
     curve is then drawn at step + 1 (the axis title says so). ``max_points`` bounds the points
     of each curve (see ``pick``)."""
+    # Plain dicts, unvalidated (figures.plain): validating them cost about 30 ms a figure. Copied: the
+    # spec's traces are shared (figures.memo), the figure is the caller's.
+    spec = diagnostics_spec(surface, runs, log_steps=log_steps, max_points=max_points, height=height, lang=lang)
+    return plain.figure(copy.deepcopy(spec["data"]), spec["layout"])
+
+
+def diagnostics_spec(surface, runs, *, log_steps: bool = False, max_points: int = 2000, height: int = 620,
+                     lang: str = "en") -> dict:
+    """``diagnostics`` as plain dicts (``{"data", "layout"}``): what the browser draws (figures.packed).
+    The traces are shared with other calls (figures.memo): read-only."""
     L_star = lowest_loss(surface)
-    layout = copy.deepcopy(_skeleton(bool(log_steps), int(height), lang))
+    # A copy of what is changed below (the skeleton is shared): the axes, the annotations list.
+    layout = {k: dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v
+              for k, v in _skeleton(bool(log_steps), int(height), lang).items()}
     traces = []
-    shift = 1 if log_steps else 0
-    step_name = "step t + 1" if log_steps else "step t"
-
     spans = {}  # row -> (lowest, highest) plotted value
-
-    def add(row, run, x, y, idx, *, name, first, dash="solid", what):
-        if len(idx):
-            lo, hi = spans.get(row, (np.inf, -np.inf))
-            spans[row] = (min(lo, float(y[idx].min())), max(hi, float(y[idx].max())))
-        suffix = "" if row == 1 else str(row)
-        traces.append(dict(
-            type="scatter", x=x[idx] + shift, y=y[idx], mode="lines", name=name, legendgroup=run.label,
-            showlegend=first, line=dict(color=line_color(run.color), width=1.6, dash=dash),
-            xaxis=f"x{suffix}", yaxis=f"y{suffix}",
-            hovertemplate=f"{run.label}<br>{step_name} = %{{x:,}}<br>{what} = %{{y:.4g}}<extra></extra>",
-        ))
-
     for run in runs:
-        s = series(surface, run, L_star)
-        x = s["steps"]
-        add(1, run, x, s["loss"], _finite_pick(s["loss"], max_points),
-            name=run.label, first=True, what="L − L*")
-        add(2, run, x, s["grad_norm"], _finite_pick(s["grad_norm"], max_points),
-            name=run.label, first=False, what="|∇L|")
-        if s["lr_eff"] is not None:
-            for j, (dash, p) in enumerate((("solid", "θ₁"), ("dash", "θ₂"))):
-                v = s["lr_eff"][:, j]
-                add(3, run, x, v, _finite_pick(np.where(v > 0, v, np.nan), max_points),
-                    name=f"{run.label} · η/σ for {p}", first=False, dash=dash, what=f"η/σ ({p})")
-        eta = s["eta"]
-        add(4, run, x, eta, _finite_pick(np.where(eta > 0, eta, np.nan), max_points),
-            name=run.label, first=False, what="η")
+        curves, run_spans = _run_curves(run, surface, L_star, bool(log_steps), int(max_points))
+        traces += curves
+        for row, (lo, hi) in run_spans.items():
+            low, high = spans.get(row, (np.inf, -np.inf))
+            spans[row] = (min(low, lo), max(high, hi))
     last_step = max([int(run.steps[-1]) for run in runs if len(run.steps)] + [1])
     x_range = [0.0, np.log10(last_step + 1)] if log_steps else [0, last_step]
     for row in range(1, 5):
@@ -188,8 +176,41 @@ def diagnostics(surface, runs, *, log_steps: bool = False, max_points: int = 200
     layout.setdefault("shapes", [])
     for k, run in enumerate(r for r in runs if r.diverged_at >= 0):
         _divergence_marker(layout, run, log_steps, x_range, k, lang)
-    # Plain dicts, unvalidated (figures.plain): validating them cost about 30 ms a figure.
-    return plain.figure(traces, layout)
+    return {"data": traces, "layout": layout}
+
+
+@per_run
+def _run_curves(run, surface, L_star: float, log_steps: bool, max_points: int) -> tuple[list, dict]:
+    """One run's traces (loss, gradient norm, η/σ per parameter, η) and per row the lowest and highest
+    value drawn (remembered per run: shared, read-only)."""
+    traces, spans = [], {}
+    shift = 1 if log_steps else 0
+    step_name = "step t + 1" if log_steps else "step t"
+
+    def add(row, x, y, idx, *, name, first, dash="solid", what):
+        if len(idx):
+            lo, hi = spans.get(row, (np.inf, -np.inf))
+            spans[row] = (min(lo, float(y[idx].min())), max(hi, float(y[idx].max())))
+        suffix = "" if row == 1 else str(row)
+        traces.append(dict(
+            type="scatter", x=x[idx] + shift, y=y[idx], mode="lines", name=name, legendgroup=run.label,
+            showlegend=first, line=dict(color=line_color(run.color), width=1.6, dash=dash),
+            xaxis=f"x{suffix}", yaxis=f"y{suffix}",
+            hovertemplate=f"{run.label}<br>{step_name} = %{{x:,}}<br>{what} = %{{y:.4g}}<extra></extra>",
+        ))
+
+    s = series(surface, run, L_star)
+    x = s["steps"]
+    add(1, x, s["loss"], _finite_pick(s["loss"], max_points), name=run.label, first=True, what="L − L*")
+    add(2, x, s["grad_norm"], _finite_pick(s["grad_norm"], max_points), name=run.label, first=False, what="|∇L|")
+    if s["lr_eff"] is not None:
+        for j, (dash, p) in enumerate((("solid", "θ₁"), ("dash", "θ₂"))):
+            v = s["lr_eff"][:, j]
+            add(3, x, v, _finite_pick(np.where(v > 0, v, np.nan), max_points),
+                name=f"{run.label} · η/σ for {p}", first=False, dash=dash, what=f"η/σ ({p})")
+    eta = s["eta"]
+    add(4, x, eta, _finite_pick(np.where(eta > 0, eta, np.nan), max_points), name=run.label, first=False, what="η")
+    return traces, spans
 
 
 def _divergence_marker(layout, run, log_steps, x_range, k, lang="en"):

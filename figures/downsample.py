@@ -80,14 +80,16 @@ def _evenly(n: int, count: int) -> np.ndarray:
     return np.unique(np.rint(np.linspace(0, n - 1, count)).astype(np.intp))
 
 
-def keep_turns(series, max_points: int = 2000) -> np.ndarray:
+def keep_turns(series, max_points: int = 2000, refine: int = REFINE) -> np.ndarray:
     """Sorted unique indices into ``series`` (shape (N,) or (N, d)) that keep its shape.
 
     All of ``range(N)`` when N <= max_points. Otherwise at most ``max_points``
     indices, 0 and N − 1 always among them: per bucket (log-spaced ∪ evenly
     spaced boundaries) the first, the last, and the first argmin and argmax
     of every column; a bucket no larger than that envelope (2 + 2d indices)
-    is kept whole. NaN entries are ignored when looking for extremes.
+    is kept whole. NaN entries are ignored when looking for extremes. ``refine``: how many more
+    times to try more buckets when the first choice kept well under ``max_points`` (a smooth
+    series, whose extremes are its buckets' ends); 0 is a third of the work.
     """
     S = np.asarray(series)
     if S.ndim not in (1, 2):
@@ -104,7 +106,7 @@ def keep_turns(series, max_points: int = 2000) -> np.ndarray:
     kept = _envelope(S, _edges(n, buckets), per_bucket)
     # The bound assumed every extreme is a separate index; on smooth runs they coincide with a
     # bucket's ends (a steadily drifting x), so a few more buckets usually still fit.
-    for _ in range(REFINE):
+    for _ in range(refine):
         if len(kept) >= 0.9 * max_points:
             break
         buckets = int(buckets * 0.97 * max_points / len(kept))

@@ -1,28 +1,34 @@
-"""The playground's map: runs travelling across a surface, animated, clickable.
+"""The map: runs travelling across a surface, animated, clickable.
 
-Pure functions (surface and RunViews in, a Plotly figure out, no Streamlit).
+Pure functions (surface and RunViews in, figures out, no Streamlit). Two figures share their traces:
 
-What the figure is made of, and why (see STACK.md, "Plotly in Streamlit"):
+- ``map_split``: what the pages draw in the browser (ui.plot): a template and one blob of arrays per
+  run (figures.packed); the browser animates the "now" markers and takes clicks itself.
+- ``path_map``: one self-contained Plotly figure with its own animation frames and a click grid,
+  for the HTML export.
+
+What the traces are, and why (see STACK.md, "Plotly in Streamlit"):
 
 - The surface is a raster image under the axes (``surface_image``), not a
   contour trace: a contour disappears once an animation with
   ``redraw=False`` plays (plotly.js issue 4491), and ``redraw=True`` drops
-  to about 8 fps. Colours follow the gallery thumbnail: Viridis in ``LEVELS``
-  bands of log10(L − L_min), with darker band edges as contour lines.
+  to about 8 fps. Colours: Viridis in ``LEVELS`` bands of log10(L − L_min),
+  with darker band edges as contour lines (the gallery's thumbnails are the same raster).
 - Each run's path is drawn through ``keep_turns`` points (at most
   ``max_points``), so a 100,000-step run stays small and still shows its
-  turns (Adam's first moves, the bowl's bounce between the walls).
-- Frames move only the animated markers (``traces=[…]``), one small dict
-  per frame: 300 frames of 4 runs are about 80 kB. (A plotly.js quirk then
-  breaks clicks after playing; see ``clickable_after_play`` in path_map.)
-- An invisible grid of markers, the last trace, turns a click anywhere on
-  the map into a selected point (Streamlit reports no clicks on an image).
+  turns (Adam's first moves, the bowl's bounce between the walls), over a
+  dark casing that keeps every run's colour visible on every band.
+- path_map's frames move only the animated markers (``traces=[…]``), one
+  small dict per frame: 300 frames of 4 runs are about 80 kB. (A plotly.js
+  quirk then breaks clicks after playing; see ``clickable_after_play``.)
+  An invisible grid of markers, its last trace, turns a click into a point.
 - Nothing non-finite goes into the figure: paths are cut at the last good
   point of a diverged run, and any non-finite record left is dropped.
 """
 from __future__ import annotations
 
 import base64
+import copy
 import io
 from functools import lru_cache
 
@@ -35,6 +41,8 @@ from optimizers.validate import integer
 
 from . import plain
 from .downsample import frame_indices, keep_turns
+from .memo import per_run
+from .packed import split
 from .surface_map import COLORSCALE, DECADES, FLOOR_QUANTILE, LEVELS, _floor, _marker_trace, log_height
 
 IMAGE_N = 480  # raster pixels per side (about 15 kB as a banded PNG); the browser stretches it over the plot
@@ -42,14 +50,18 @@ SCALE_N = 240  # grid on which the colour range is measured
 EDGE_SHADE = 0.72  # band edges drawn at this share of the band's colour: the contour lines
 FRAME_MS = 30  # a frame's duration while playing (about 30 fps)
 MAX_POINTS = 2000
+BROWSER_POINTS = 1200  # points per path sent to the browser on each move (14 bytes each, see figures.packed)
+PATH_WIDTH = 2.0
 MAX_FRAMES = 300
 CLICK_GRID = 48
 HEIGHT = 560
 CLICK_GRID_NAME = "click-grid"
+CASING_NAME = "casing"
+_CASING = "rgba(0,0,0,0.55)"
 _DARK = "#1a1a1a"
 _GREY = "#808495"  # readable on Streamlit's light and dark backgrounds
-# The legend sits on a dark box of its own: the palette (white, bright red, …) and the white
-# critical-point markers are chosen for the Viridis map and vanish on a white page.
+# The exported map's legend sits on a dark box of its own: the white critical-point markers are chosen
+# for the Viridis map and vanish on a white page (in the app the browser themes the legend).
 _LEGEND = dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0, bgcolor="rgba(38,39,48,0.92)",
                font=dict(color="#fafafa", size=12), borderwidth=0)
 _KEEP_OPAQUE = dict(marker=dict(opacity=1))  # a selection (a click on the grid) must not fade the other traces
@@ -211,18 +223,138 @@ def _validate_runs(runs) -> list:
     return runs
 
 
-# ----------------------------------------------------------------- the map
+# ----------------------------------------------------------------- the traces both maps share
+@per_run
+def _run_traces(run, i: int, surface, max_points: int, lang: str) -> list[dict]:
+    """Run ``i``'s casing and path (``keep_turns`` points), then its start and end markers (remembered
+    per run: shared, read-only)."""
+    dec = _decimals(surface)
+    steps, path, loss = _good_path(run)
+    if loss is None:
+        loss = surface.loss(path) if len(path) else np.zeros(0)
+    loss = _finite(loss, np.finfo(np.float64).max)
+    group = f"run{i}"
+    note = run.divergence_note(lang) if run.diverged_at >= 0 else ""
+    keep = keep_turns(path, max_points=max_points) if len(path) else np.zeros(0, dtype=np.intp)
+    x, y = np.round(path[keep, 0], dec), np.round(path[keep, 1], dec)
+    out = [
+        # A dark casing under the path: every run's colour stands out on every band of the map.
+        dict(type="scatter", x=x, y=y, mode="lines", name=CASING_NAME, legendgroup=group, showlegend=False,
+             line=dict(color=_CASING, width=PATH_WIDTH + 2), hoverinfo="skip", unselected=_KEEP_OPAQUE),
+        dict(type="scatter", x=x, y=y, mode="lines", name=f"{run.label} · {note}" if note else run.label,
+             legendgroup=group, line=dict(color=run.color, width=PATH_WIDTH),
+             customdata=np.column_stack([steps[keep], loss[keep]]), hovertemplate=_hover(run.label),
+             unselected=_KEEP_OPAQUE),
+    ]
+    if not len(path):
+        return out
+    ends = [(0, "start", dict(symbol="circle", size=10, color=run.color, line=dict(color=_DARK, width=1)))]
+    if note:
+        ends.append((-1, "diverged", dict(symbol="x", size=20, color=run.color, line=dict(color=_DARK, width=1.5))))
+    else:
+        ends.append((-1, "end", dict(symbol="square", size=10, color=run.color, line=dict(color=_DARK, width=1))))
+    for at, what, marker in ends:
+        text = note if what == "diverged" else i18n.text(f"map.{what}", lang)
+        out.append(dict(
+            type="scatter", mode="markers", x=[round(float(path[at, 0]), dec)], y=[round(float(path[at, 1]), dec)],
+            name=f"{run.label} · {i18n.text(f'map.{what}', lang)}", legendgroup=group, showlegend=False,
+            marker=marker, customdata=[[int(steps[at]), float(loss[at])]], unselected=_KEEP_OPAQUE,
+            hovertemplate=_hover(f"{run.label} · {text}"),
+        ))
+    return out
+
+
+@lru_cache(maxsize=64)
+def _critical_traces(surface, lang: str) -> tuple[dict, ...]:
+    """Minima, saddles and maxima: above the paths (a bouncing run must not hide a saddle). Built once
+    per surface and language (plotly.py validates a marker trace: about 1 ms each); shared, so read-only."""
+    out = []
+    for points, name, symbol, size in ((surface.minima, "minima", "star", 14), (surface.saddles, "saddles", "x", 10),
+                                       (surface.maxima, "maxima", "triangle-up", 10)):
+        trace = _marker_trace(surface, points, name=i18n.text(f"map.{name}", lang), symbol=symbol, size=size,
+                              color="white")
+        trace.update(unselected=_KEEP_OPAQUE, showlegend=len(trace.x) > 0, legendgroup="critical")
+        out.append(trace.to_plotly_json())
+    return tuple(out)
+
+
+def _now_trace(i: int, run, path: np.ndarray, dec: int) -> dict:
+    """Run ``i``'s animated marker, at its start."""
+    return dict(
+        type="scatter", mode="markers", x=[round(float(path[0, 0]), dec)], y=[round(float(path[0, 1]), dec)],
+        name=f"{run.label} · now", legendgroup=f"run{i}", showlegend=False,
+        marker=dict(symbol="circle", size=16, color=run.color, line=dict(color=_DARK, width=2.5)),
+        hoverinfo="skip", unselected=_KEEP_OPAQUE,
+    )
+
+
+def _map_traces(surface, runs, max_points: int, lang: str):
+    """``(data, groups, moving)``: every run's traces, the critical points, then one animated marker
+    per run that has a point (drawn on top); per trace its group (``run<i>`` or ``critical``); and
+    per moving run ``(i, run, good, index of its path trace, index of its marker)``."""
+    dec = _decimals(surface)
+    data, groups, paths = [], [], {}
+    goods = [_good_path(run) for run in runs]
+    for i, run in enumerate(runs):
+        traces = _run_traces(run, i, surface, max_points, lang)
+        paths[i] = len(data) + 1  # after the casing
+        data += traces
+        groups += [f"run{i}"] * len(traces)
+    critical = list(_critical_traces(surface, lang))
+    data += critical
+    groups += ["critical"] * len(critical)
+    moving = []
+    for i, (run, good) in enumerate(zip(runs, goods)):
+        if len(good[1]):
+            moving.append((i, run, good, paths[i], len(data)))
+            data.append(_now_trace(i, run, good[1], dec))
+            groups.append(f"run{i}")
+    return data, groups, moving
+
+
+def _layout(surface, height: int) -> dict:
+    (x0, x1), (y0, y1) = surface.bounds
+    return dict(
+        height=height, margin=dict(l=8, r=8, t=8, b=8), uirevision=f"map:{surface.name}:{surface.settings}",
+        dragmode="zoom", hovermode="closest", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        xaxis=dict(range=[x0, x1], autorange=False, showgrid=False, zeroline=False, title=dict(text="θ₁ (x)")),
+        yaxis=dict(range=[y0, y1], autorange=False, showgrid=False, zeroline=False, title=dict(text="θ₂ (y)")),
+        images=[surface_image(surface)],
+    )
+
+
+# ----------------------------------------------------------------- the map drawn in the browser
+def map_split(surface, runs, *, max_points: int = BROWSER_POINTS, height: int = HEIGHT, lang: str = "en"):
+    """The map for ``ui.plot.show_map``: ``(part, anim)``.
+
+    ``part`` (a figures.packed.Split): the traces of ``path_map`` without its click grid and
+    frames (the browser animates and takes clicks itself), each run's arrays in a blob of its
+    own, the surface raster as an image. ``anim``: ``{"runs": [{"path": trace index, "now":
+    trace index}], "total": the last recorded step}`` for the runs that have a point.
+    """
+    runs = _validate_runs(runs)
+    max_points = integer("map_split", "max_points", max_points, 2, 10**7)
+    height = integer("map_split", "height", height, 100, 10_000)
+    data, groups, moving = _map_traces(surface, runs, max_points, lang)
+    layout = _layout(surface, height)
+    layout["legend"] = dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0)  # clear of the axis title
+    anim = {"runs": [{"path": p, "now": n} for _, _, _, p, n in moving],
+            "total": max((int(run.steps[-1]) for run in runs if len(run.steps)), default=0)}
+    return split({"data": data, "layout": layout}, groups), anim
+
+
+# ----------------------------------------------------------------- the map as one Plotly figure (exports)
 def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = MAX_FRAMES, animate: bool = True,
              click_grid: int = CLICK_GRID, height: int = HEIGHT, clickable_after_play: bool = False,
              lang: str = "en") -> go.Figure:
     """Runs travelling across ``surface``: paths, start and end markers, an animation, a click grid.
 
-    Traces, in order: per run its path (``name`` = the run's label, plus its
-    divergence note if it diverged), start and end markers; the critical
-    points ("minima", "saddles", "maxima"); one animated marker per run
-    (``name`` = label + " · now"); and last the invisible "click-grid".
-    All of a run's traces share ``legendgroup`` "run<i>".
-    Frames (when ``animate``) move only the animated markers.
+    Traces, in order: per run a dark casing (``name`` "casing") and its path (``name`` = the
+    run's label, plus its divergence note if it diverged), start and end markers; the critical
+    points ("minima", "saddles", "maxima"); one animated marker per run (``name`` = label +
+    " · now"); and last the invisible "click-grid". All of a run's traces share ``legendgroup``
+    "run<i>". Frames (when ``animate``) move only the animated markers. The pages draw the map
+    with ``map_split`` in the browser; this figure is the self-contained export.
 
     ``clickable_after_play``: a plotly.js quirk (seen with plotly.js 4.1.1,
     standalone, and in Streamlit 1.67) makes a ``redraw=False`` frame recompute
@@ -239,61 +371,9 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
     click_grid = integer("path_map", "click_grid", click_grid, 2, 400)
     height = integer("path_map", "height", height, 100, 10_000)
     (x0, x1), (y0, y1) = surface.bounds
-    dec = _decimals(surface)
-
-    data = []
-    goods = [_good_path(run) for run in runs]
-    for i, (run, (steps, path, loss)) in enumerate(zip(runs, goods)):
-        if loss is None:
-            loss = surface.loss(path) if len(path) else np.zeros(0)
-        loss = _finite(loss, np.finfo(np.float64).max)
-        group = f"run{i}"
-        note = run.divergence_note(lang) if run.diverged_at >= 0 else ""
-        keep = keep_turns(path, max_points=max_points) if len(path) else np.zeros(0, dtype=np.intp)
-        custom = np.column_stack([steps[keep], loss[keep]])
-        data.append(dict(
-            type="scatter", x=np.round(path[keep, 0], dec), y=np.round(path[keep, 1], dec), mode="lines",
-            name=f"{run.label} · {note}" if note else run.label, legendgroup=group,
-            line=dict(color=run.color, width=1.2), customdata=custom, hovertemplate=_hover(run.label),
-            unselected=_KEEP_OPAQUE,
-        ))
-        if not len(path):
-            continue
-        ends = [(0, "start", dict(symbol="circle", size=10, color=run.color, line=dict(color=_DARK, width=1)))]
-        if note:
-            ends.append((-1, "diverged", dict(symbol="x", size=20, color=run.color,
-                                              line=dict(color=_DARK, width=1.5))))
-        else:
-            ends.append((-1, "end", dict(symbol="square", size=10, color=run.color, line=dict(color=_DARK, width=1))))
-        for at, what, marker in ends:
-            text = note if what == "diverged" else i18n.text(f"map.{what}", lang)
-            data.append(dict(
-                type="scatter", mode="markers", x=[round(float(path[at, 0]), dec)],
-                y=[round(float(path[at, 1]), dec)], name=f"{run.label} · {i18n.text(f'map.{what}', lang)}", legendgroup=group,
-                showlegend=False, marker=marker,
-                customdata=[[int(steps[at]), float(loss[at])]], unselected=_KEEP_OPAQUE,
-                hovertemplate=_hover(f"{run.label} · {text}"),
-            ))
-
-    # Critical points above the paths (a bouncing run must not hide a saddle), below the moving markers.
-    for points, name, symbol, size in ((surface.minima, "minima", "star", 14), (surface.saddles, "saddles", "x", 10),
-                                       (surface.maxima, "maxima", "triangle-up", 10)):
-        trace = _marker_trace(surface, points, name=i18n.text(f"map.{name}", lang), symbol=symbol, size=size,
-                              color="white")
-        trace.update(unselected=_KEEP_OPAQUE, showlegend=len(trace.x) > 0, legendgroup="critical")
-        data.append(trace.to_plotly_json())
-
-    # The animated markers: one per run, after every path so that they are drawn on top.
-    moving = [(i, run, good) for i, (run, good) in enumerate(zip(runs, goods)) if len(good[1])]
-    animated = []
-    for i, run, (steps, path, loss) in moving:
-        animated.append(len(data))
-        data.append(dict(
-            type="scatter", mode="markers", x=[round(float(path[0, 0]), dec)],
-            y=[round(float(path[0, 1]), dec)], name=f"{run.label} · now", legendgroup=f"run{i}", showlegend=False,
-            marker=dict(symbol="circle", size=16, color=run.color, line=dict(color=_DARK, width=2.5)),
-            hoverinfo="skip", unselected=_KEEP_OPAQUE,
-        ))
+    data, _, moving = _map_traces(surface, runs, max_points, lang)
+    data = copy.deepcopy(data)  # the critical points' traces are shared; this figure is the caller's
+    animated = [n for *_, n in moving]
 
     # Grid coordinates rounded to a tenth of their spacing or better: a click becomes a start point
     # such as (0.979, 0.489), not (0.978723, 0.489362).
@@ -305,24 +385,28 @@ def path_map(surface, runs, *, max_points: int = MAX_POINTS, max_frames: int = M
         marker=dict(size=12, opacity=0), hoverinfo="none", showlegend=False,
     ))
 
-    layout = dict(
-        height=height, margin=dict(l=8, r=8, t=8, b=8), uirevision=f"map:{surface.name}:{surface.settings}",
-        dragmode="zoom", hovermode="closest", clickmode="event+select",
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        xaxis=dict(range=[x0, x1], autorange=False, showgrid=False, zeroline=False, title=dict(text="θ₁ (x)")),
-        yaxis=dict(range=[y0, y1], autorange=False, showgrid=False, zeroline=False, title=dict(text="θ₂ (y)")),
-        legend=_LEGEND,
-        images=[surface_image(surface)],
-    )
+    layout = _layout(surface, height)
+    layout.update(clickmode="event+select", legend=_LEGEND)
     frames = []
     if animate and moving:
         touched = list(range(len(data))) if clickable_after_play else animated
-        frames, extra = _frames(moving, animated, touched, max_frames, dec, lang)
+        frames, extra = _frames([(i, run, good) for i, run, good, *_ in moving], animated, touched, max_frames,
+                                _decimals(surface), lang)
         layout.update(extra)
     # Everything above is written as plain dicts and skips plotly.py's validation, frames included
     # (figures.plain: 150 frames that list every trace took about 45 ms to validate, 2 ms as they are);
     # the tests validate the result once.
     return plain.figure(data, layout, frames)
+
+
+def click_point(surface, x: float, y: float, grid: int = CLICK_GRID) -> tuple[float, float] | None:
+    """A click on the map at (x, y) as a start point: rounded as the points of a ``grid`` × ``grid``
+    lattice over the window are (a tenth of their spacing), None outside the window."""
+    (x0, x1), (y0, y1) = surface.bounds
+    if not (np.isfinite(x) and np.isfinite(y) and x0 <= x <= x1 and y0 <= y <= y1):
+        return None
+    return (round(float(x), _grid_decimals((x1 - x0) / (grid - 1))),
+            round(float(y), _grid_decimals((y1 - y0) / (grid - 1))))
 
 
 def _frames(moving, animated, touched, max_frames: int, dec: int, lang: str = "en"):

@@ -9,7 +9,7 @@ import i18n
 from optimizers import Trajectory
 
 # Distinct on the Viridis map (dark floor, yellow walls) and on white and dark pages.
-PALETTE = ("#ff4b4b", "#ffffff", "#ff9f1c", "#ff5fd2")
+PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7")
 
 
 @dataclass(frozen=True, eq=False)

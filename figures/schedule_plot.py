@@ -52,8 +52,22 @@ def plotted_steps(schedule, lr, steps: int, max_points: int = MAX_POINTS) -> np.
     return np.union1d(envelope, cut)
 
 
-def schedule_figure(schedule, lr, steps: int, *, height: int = 160, lang: str = "en") -> go.Figure:
-    """η_t = schedule(t, lr) for t = 0 … steps; ``lr`` a number (for a swept array, its first value)."""
+def straight_free(t: np.ndarray, y: np.ndarray, rtol: float = 1e-9) -> np.ndarray:
+    """Indices of the points of the polyline (t, y) that are not on the straight line through their
+    two neighbours (to ``rtol`` of y's range): a constant stretch is drawn by its two ends, a
+    curve keeps every point. The line drawn through the kept points is the line drawn through all."""
+    n = len(t)
+    if n < 3:
+        return np.arange(n)
+    t = np.asarray(t, dtype=np.float64)
+    scale = max(float(np.ptp(y)), float(np.abs(y).max()), 1e-300)
+    between = y[:-2] + (y[2:] - y[:-2]) * (t[1:-1] - t[:-2]) / (t[2:] - t[:-2])
+    bent = np.abs(between - y[1:-1]) > rtol * scale
+    return np.concatenate([[0], np.flatnonzero(bent) + 1, [n - 1]])
+
+
+def schedule_spec(schedule, lr, steps: int, *, height: int = 160, lang: str = "en") -> dict:
+    """``schedule_figure`` as plain dicts (``{"data", "layout"}``): what the browser draws (figures.packed)."""
     lr_values = np.ravel(np.asarray(lr, dtype=np.float64))
     base = float(lr_values[0])
     t = plotted_steps(schedule, base, steps)
@@ -63,17 +77,22 @@ def schedule_figure(schedule, lr, steps: int, *, height: int = 160, lang: str = 
     positive = eta[eta > 0]
     log_y = (len(positive) == len(eta) and len(eta) > 0
              and np.log10(positive.max() / positive.min()) > LOG_DECADES)
+    keep = straight_free(t, np.log10(eta) if log_y else eta)
+    t, eta = t[keep], eta[keep]
     title = (i18n.text("schedules.plot.swept", lang, lr=f"{base:.3g}", n=lr_values.size) if lr_values.size > 1
              else "η_t")
-    fig = go.Figure(go.Scatter(
-        x=t, y=eta, mode="lines", line=dict(color="#1f77b4", width=2), showlegend=False,
-        hovertemplate="t = %{x:,}<br>η_t = %{y:.4g}<extra></extra>",
-    ))
-    fig.update_layout(
+    trace = dict(type="scatter", x=t, y=eta, mode="lines", line=dict(color="#1f77b4", width=2), showlegend=False,
+                 hovertemplate="t = %{x:,}<br>η_t = %{y:.4g}<extra></extra>")
+    layout = dict(
         height=height, margin=dict(l=45, r=8, t=6, b=22), showlegend=False,
         xaxis=dict(range=[0, max(int(steps), 1)]),  # the step axis; labelled in the hover, no room for a title
         yaxis=dict(title=dict(text=title, standoff=2), type="log" if log_y else "linear",
                    exponentformat="power", rangemode="normal" if log_y else "tozero"),
         font=dict(size=11),
     )
-    return fig
+    return {"data": [trace], "layout": layout}
+
+
+def schedule_figure(schedule, lr, steps: int, *, height: int = 160, lang: str = "en") -> go.Figure:
+    """η_t = schedule(t, lr) for t = 0 … steps; ``lr`` a number (for a swept array, its first value)."""
+    return go.Figure(schedule_spec(schedule, lr, steps, height=height, lang=lang))

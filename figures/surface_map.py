@@ -1,4 +1,4 @@
-"""Contour maps of a surface: the loss on a grid, and a small gallery thumbnail.
+"""A surface's heights for the maps: the loss on a grid, its log-spaced colouring, the critical points' markers.
 
 Pure functions (NumPy in, Plotly out, no Streamlit), so pages can cache them
 and tests can check them without a browser.
@@ -6,7 +6,7 @@ and tests can check them without a browser.
 Error surfaces span many orders of magnitude in one window (Beale climbs
 from 0 to about 1e5, Rosenbrock's valley floor is nearly flat next to walls
 of 2.5e3), so a linear colour scale shows one of the two and hides the other.
-The thumbnail colours
+The maps colour
 
     z = log10(L − L_min + ε),    ε = 10^(−DECADES) · (L_max − L_min)
 
@@ -19,11 +19,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-import i18n
-
 DECADES = 6.0  # colour range below the highest point, in decades of L − L_min
 COLORSCALE = "Viridis"  # dark floor, bright walls: readable on light and dark pages
-THUMB_HEIGHT = 260
 LEVELS = 16  # colour bands from the floor to the highest wall
 FLOOR_QUANTILE = 0.01  # share of the grid drawn in the lowest band
 MARKER_CROWD = 24  # more critical points of one kind than this are drawn small and faint
@@ -100,51 +97,3 @@ def _marker_trace(surface, points, *, name, symbol, size, color, crowd=MARKER_CR
         customdata=L,
         hovertemplate=f"{title or name}<br>(%{{x:.3g}}, %{{y:.3g}})<br>L = %{{customdata:.4g}}<extra></extra>",
     )
-
-
-def thumbnail(surface, n: int = 80, lang: str = "en") -> go.Figure:
-    """A small filled contour of ``surface`` on log-spaced levels, for the gallery.
-
-    Traces, in order: the contour (``name="surface"``), then the minima
-    (white stars), saddles (white x), maxima (white triangles) and the default
-    start (red circle), each a marker trace named after what it marks. No
-    legend, no colour bar, small margins, fixed height. The hover labels are
-    in ``lang`` (catalog table ``[home.thumb]``).
-    """
-
-    def word(key):
-        return i18n.text(f"home.thumb.{key}", lang)
-
-    xs, ys, Z = loss_grid(surface, n)
-    H = log_height(Z, floor=_floor(surface, Z))
-    # The deepest few grid points of a narrow valley floor would each get a band of their own
-    # (a beaded line); the lowest band starts at the FLOOR_QUANTILE of the grid instead.
-    lo, hi = float(np.quantile(H, FLOOR_QUANTILE)), float(H.max())
-    H = np.clip(H, lo, hi)
-    if hi - lo < 1e-9:
-        hi = lo + 1.0
-    fig = go.Figure()
-    fig.add_trace(go.Contour(
-        x=xs, y=ys, z=H.astype(np.float32), name="surface",
-        colorscale=COLORSCALE, showscale=False, zmin=lo, zmax=hi,
-        contours=dict(start=lo, end=hi, size=(hi - lo) / LEVELS, coloring="fill"),
-        line=dict(width=0.5, color="rgba(0,0,0,0.35)"),
-        hovertemplate=f"(%{{x:.3g}}, %{{y:.3g}})<br>{word('height')} ≈ %{{z:.2f}}<extra></extra>",
-    ))
-    fig.add_trace(_marker_trace(surface, surface.minima, name="minima", title=word("minima"), symbol="star",
-                                size=12, color="white"))
-    fig.add_trace(_marker_trace(surface, surface.saddles, name="saddles", title=word("saddles"), symbol="x",
-                                size=9, color="white"))
-    fig.add_trace(_marker_trace(surface, surface.maxima, name="maxima", title=word("maxima"), symbol="triangle-up",
-                                size=9, color="white"))
-    fig.add_trace(_marker_trace(surface, [surface.start], name="start", title=word("start"), symbol="circle",
-                                size=10, color="#ff4b4b"))
-    (x0, x1), (y0, y1) = surface.bounds
-    fig.update_layout(
-        height=THUMB_HEIGHT, margin=dict(l=8, r=8, t=8, b=8), showlegend=False,
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        xaxis=dict(range=[x0, x1], showgrid=False, zeroline=False, ticks="", tickfont=dict(size=10)),
-        yaxis=dict(range=[y0, y1], showgrid=False, zeroline=False, ticks="", tickfont=dict(size=10)),
-        hoverlabel=dict(font_size=11),
-    )
-    return fig

@@ -6,6 +6,8 @@ engine validates again at its edge.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 import optimizers
@@ -28,6 +30,12 @@ __all__ = ["CONTROLS", "PRIMARY", "LR_OPTIONS", "STEP_OPTIONS", "LECTURE_OPTIMIZ
 
 def hyperparameters(optimizer: str) -> dict:
     """{control key: default} for one optimizer (torch's defaults), lr first."""
+    return dict(_hyperparameters(optimizer))
+
+
+@lru_cache(maxsize=None)
+def _hyperparameters(optimizer: str) -> dict:
+    """(read once per optimizer: a page's rerun asks for it many times)"""
     return catalog.entry(optimizer).defaults_by_key()
 
 

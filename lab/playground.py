@@ -17,9 +17,9 @@ from .controls import to_torch_names
 from optimizers.schedules import with_lr_decay
 
 MAX_RUNS = 4
-# plotly.js stops reporting clicks after a marker-only animation frame unless every frame names every
-# trace; those frames cost more to build and to play, so the Playground plays fewer of them.
-MAP_OPTIONS = {"clickable_after_play": True, "max_frames": 150}
+# The exported map (figures.map.path_map) plays this many frames; in the app the browser animates.
+MAP_OPTIONS = {"max_frames": 150}
+DIAGNOSTIC_POINTS = 600  # points per curve of the diagnostics sent on each move (about 6 bytes each)
 
 
 @dataclass(frozen=True)
@@ -159,15 +159,20 @@ def run_view(view: View, lang: str = "en") -> list[RunView]:
     """Simulate every run of the view (one simulate call each, every step recorded)."""
     if not 1 <= len(view.runs) <= MAX_RUNS:
         raise ValueError(f"runs: {len(view.runs)} runs is out of range; allowed 1 to {MAX_RUNS}")
-    surf = view.build_surface()
-    start = view.start_point()
-    out = []
-    for spec in view.runs:
-        opt = spec.build_optimizer()
-        traj = optimizers.simulate(surf, opt, start, view.steps, schedule=spec.build_schedule(),
-                                   noise=spec.noise or None, seed=spec.seed)
-        out.append(RunView(label(spec, lang), PALETTE[spec.slot % len(PALETTE)], traj, eta_series(spec, opt, traj.steps)))
-    return out
+    return [run_one(view, spec, lang) for spec in view.runs]
+
+
+def run_key(view: View, spec: RunSpec) -> str:
+    """What one run of a view depends on, as a short string (a cache key): the run changes with it only."""
+    return repr((view.surface, view.surface_params, view.start, view.steps, spec))
+
+
+def run_one(view: View, spec: RunSpec, lang: str = "en") -> RunView:
+    """Simulate one run of the view (``spec``, one of ``view.runs``), every step recorded."""
+    opt = spec.build_optimizer()
+    traj = optimizers.simulate(view.build_surface(), opt, view.start_point(), view.steps,
+                               schedule=spec.build_schedule(), noise=spec.noise or None, seed=spec.seed)
+    return RunView(label(spec, lang), PALETTE[spec.slot % len(PALETTE)], traj, eta_series(spec, opt, traj.steps))
 
 
 def verdict(surface, run: RunView) -> dict:

@@ -6,7 +6,7 @@ import streamlit as st
 import optimizers
 import surfaces
 from figures.basins import basin_figure, steps_range
-from figures.map import path_map
+from figures.map import map_split
 from lab import controls as C
 from lab.basins import MAX_N, BasinConfig, category_name, pick_runs, pick_summary, run_basins
 from lab.results import ResultCache
@@ -15,6 +15,7 @@ from ui import links
 from ui.controls import hyper_widget
 from ui.i18n import lang, t
 from ui.page import finish, setup
+from ui.plot import show_map
 from ui.surface_picker import surface_picker
 
 setup("basins")
@@ -24,6 +25,7 @@ N_OPTIONS = (10, 20, 30, 40, 50, 60, 80, 100, 120, 150, 200)
 BY = ("end", "steps")
 CHART = {"displaylogo": False}
 STORE_SIZE = 40  # basin results kept: both panels at all 13 η stops fit (0.5 MB each at 100 × 100, 2 MB at 200²)
+PATHS_HEIGHT = 480
 
 
 # ----------------------------------------------------------------- cached core calls (small keys)
@@ -57,8 +59,8 @@ def pick(key: str, start: tuple, language: str, _configs: tuple):
     """Both optimizers' paths from one start, the map that draws them, and a summary row each."""
     runs = pick_runs(_configs, start, labels=[c.describe(language) for c in _configs])
     surface = _configs[0].build_surface()
-    figure = path_map(surface, runs, animate=False, height=480, lang=language)
-    return figure, [pick_summary(surface, run, lang=language) for run in runs]
+    part, anim = map_split(surface, runs, height=PATHS_HEIGHT, lang=language)
+    return part, anim, [pick_summary(surface, run, lang=language) for run in runs]
 
 
 # ----------------------------------------------------------------- widgets -> configs
@@ -199,8 +201,8 @@ if not valid:
 where = dict(x=f"{start[0]:.4g}", y=f"{start[1]:.4g}")
 default_start = start == (float(surface.start[0]), float(surface.start[1]))
 st.caption(t("basins.from_default", **where) if default_start else t("basins.from_start", **where))
-figure, rows = pick(repr((start, tuple(c.run_key for c in valid))), start, lang(), valid)
-st.plotly_chart(figure, key="basin_paths", config=CHART)
+part, anim, rows = pick(repr((start, tuple(c.run_key for c in valid))), start, lang(), valid)
+show_map(part, anim, key="basin_paths", height=PATHS_HEIGHT, config=CHART)
 columns = {k: t(f"basins.column.{k}") for k in ("run", "end", "ended", "final_loss", "steps_needed")}
 st.dataframe([{
     columns["run"]: row["label"], columns["end"]: f"({row['end'][0]:.6g}, {row['end'][1]:.6g})",

@@ -2,27 +2,21 @@
 import streamlit as st
 
 import surfaces
-from figures.surface_map import thumbnail
-from ui.i18n import lang, t
+from figures.thumbnail import thumbnail_png
+from ui.i18n import t
 from ui.page import finish, setup
 
 setup("home")
 
 PER_ROW = 3
-CHART_CONFIG = {"displayModeBar": False}
-
-
-@st.cache_data(show_spinner=False)
-def surface_thumbnail(name: str, language: str):
-    """The gallery thumbnail of one surface, built once per server process and language."""
-    return thumbnail(surfaces.get(name), lang=language)
 
 
 def surface_card(name: str):
     surface = surfaces.get(name)
     badge = f" :blue-badge[{t('home.lecture_badge')}]" if name in surfaces.LECTURE else ""
     st.markdown(f"**{t(f'surface.{name}.title')}** `{name}`{badge}")
-    st.plotly_chart(surface_thumbnail(name, lang()), config=CHART_CONFIG, key=f"thumb-{name}")
+    # An image (built once per process, figures.thumbnail): a rerun of Home costs no chart at all.
+    st.image(thumbnail_png(surface), width="stretch", output_format="PNG", alt=t(f"surface.{name}.title"))
     st.caption(t(f"surface.{name}.description"))
     # Inline math, not st.latex: KaTeX wraps inline formulas at + and =, so long ones fit a narrow column.
     st.markdown(f"${surface.latex}$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 import optimizers
-from figures.map import path_map
+from figures.map import map_split
 from figures.schedule_plot import schedule_figure
 from lab import controls as C
 from lab.schedules_demo import (DEMOS, HORIZONS, WARMUP_ZOOM, canonical, control, default_horizon, demo_runs,
@@ -12,22 +12,24 @@ from lab.schedules_demo import (DEMOS, HORIZONS, WARMUP_ZOOM, canonical, control
 from ui import links
 from ui.i18n import lang, t
 from ui.page import finish, setup
+from ui.plot import show_map
 
 setup("schedules")
 
 PER_ROW = 2
 CHART = {"displaylogo": False}
+DEMO_HEIGHT = 480
 
 
 # ----------------------------------------------------------------- cached core calls
 @st.cache_resource(show_spinner=False)
 def demo(key: str, language: str):
-    """A demo's map (both paths, no animation) and a summary row per run; built once per server and language."""
+    """A demo's map as the browser draws it (part, anim) and a summary row per run; built once per server and language."""
     chosen = next(d for d in DEMOS if d.key == key)
     runs = demo_runs(chosen, lang=language)
     surface = chosen.build_surface()
-    figure = path_map(surface, runs, animate=False, height=480, lang=language)
-    return figure, [run_summary(surface, run, lang=language) for run in runs]
+    part, anim = map_split(surface, runs, height=DEMO_HEIGHT, lang=language)
+    return part, anim, [run_summary(surface, run, lang=language) for run in runs]
 
 
 # ----------------------------------------------------------------- widgets
@@ -99,10 +101,10 @@ st.markdown(t("schedules.warmup_text"))
 st.header(t("schedules.demos_title"))
 columns = {k: t(f"schedules.column.{k}") for k in ("run", "bursts", "final_loss", "outcome", "end")}
 for chosen in DEMOS:
-    figure, rows = demo(chosen.key, lang())
+    part, anim, rows = demo(chosen.key, lang())
     st.subheader(chosen.title(lang()))
     st.markdown(look_text(chosen, rows, lang()))
-    st.plotly_chart(figure, config=CHART, key=f"demo_{chosen.key}")
+    show_map(part, anim, key=f"demo_{chosen.key}", height=DEMO_HEIGHT, config=CHART)
     st.dataframe([{
         columns["run"]: row["label"], **({columns["bursts"]: len(row["bursts"])} if chosen.counts_bursts else {}),
         columns["final_loss"]: f"{row['final_loss']:.4g}", columns["outcome"]: row["outcome"],

@@ -5,13 +5,15 @@ import streamlit as st
 
 import optimizers
 import surfaces
-from figures.map import path_map
+from figures.map import map_split
 from figures.sweep import run_views, sweep_figure
 from lab import controls as C
 from lab import sweep as S
 from ui import links
 from ui.i18n import lang, t
 from ui.page import finish, setup
+from ui.plot import show_map
+from ui.views import MAP_HEIGHT
 from ui.surface_picker import surface_picker
 
 setup("sweep")
@@ -34,10 +36,10 @@ def figure(key: str, picks: tuple, language: str, _result):
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def chosen_map(key: str, picks: tuple, language: str, _result):
-    """The chosen runs recorded at every step, drawn on the Playground's map (no animation)."""
+    """The chosen runs recorded at every step, drawn on the Playground's map: ``(part, anim)``."""
     config = _result.config
     views = run_views(_result, picks, S.trace_picks(config, picks), lang=language)
-    return path_map(_result.surface, views, animate=False, click_grid=2, lang=language)
+    return map_split(_result.surface, views, lang=language)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -166,7 +168,8 @@ st.session_state["_picks_kept"] = list(picks)  # survives a run that stops on an
 chart_slot.plotly_chart(figure(key, picks, lang(), result), key="sweep_chart", on_select="rerun",
                         selection_mode=("points",), config=CHART)
 if picks:
-    st.plotly_chart(chosen_map(key, picks, lang(), result), key="sweep_map", config=CHART)
+    part, anim = chosen_map(key, picks, lang(), result)
+    show_map(part, anim, key="sweep_map", height=MAP_HEIGHT, config=CHART)
     st.caption(t("sweep.map_caption"))
 else:
     st.info(t("sweep.no_picks"))

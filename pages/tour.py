@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from figures.diagnostics import diagnostics
-from figures.map import path_map
-from lab.playground import MAP_OPTIONS, run_view, view_from_link
+from lab.playground import view_from_link
 from lab.tour import scenes
 from ui import links
 from ui.i18n import lang, t
 from ui.page import finish, setup
+from ui.plot import show, show_map
+from ui.views import MAP_HEIGHT, diagnostics_part, map_part
 
 setup("tour")
 
@@ -17,15 +17,15 @@ CHART = {"displaylogo": False}
 SCENES = scenes()
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def preview(scene_id: str, language: str):
-    """The scene's Playground figure, computed by the same core calls as the Playground."""
-    scene = next(s for s in SCENES if s.id == scene_id)
+def preview(scene, language: str) -> None:
+    """The scene's Playground figure, from the Playground's own cached core calls (and cache)."""
     view = view_from_link(dict(scene.link))
-    runs = run_view(view, language)
+    key = repr(view)
     if scene.preview == "diagnostics":
-        return diagnostics(view.build_surface(), runs, log_steps=True, lang=language)
-    return path_map(view.build_surface(), runs, lang=language, **MAP_OPTIONS)
+        show(diagnostics_part(key, language, True, view), key="preview", config=CHART)
+    else:
+        part, anim = map_part(key, language, view)
+        show_map(part, anim, key="preview", height=MAP_HEIGHT, config=CHART)
 
 
 def move(by: int) -> None:
@@ -52,6 +52,6 @@ if st.session_state.pop("_open_scene", None) == scene.id:
 st.header(t("tour.heading", n=index + 1, total=len(SCENES), title=scene.title(language)))
 st.markdown(scene.explanation(language))
 if scene.preview:
-    st.plotly_chart(preview(scene.id, language), config=CHART, key="preview")
+    preview(scene, language)
 st.caption(t("tour.add_scene"))
 finish()

@@ -51,12 +51,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(processes: int):
-    """Yields ``(url, app pids, app urls)``: one app process, or ``processes`` of them behind nginx."""
+def served(processes: int, root=ROOT):
+    """Yields ``(url, app pids, app urls)``: one app process, or ``processes`` of them behind nginx.
+    ``root``: the checkout whose app.py one process runs (another one serves as a benchmark's peer)."""
     log = tempfile.TemporaryFile(mode="w+")
     if processes == 1:
         port = free_port()
-        app = subprocess.Popen(app_command(port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        app = subprocess.Popen(app_command(port), cwd=root, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_healthy(f"http://127.0.0.1:{port}", app)
             yield f"http://127.0.0.1:{port}", [app.pid], [f"http://127.0.0.1:{port}"]

@@ -106,6 +106,7 @@ class Log:
     load: float | None = None  # seconds to open the page
     backend: str = ""  # the sticky cookie's value, behind nginx
     latencies: list = field(default_factory=list)  # seconds from each move to its finished rerun
+    sizes: list = field(default_factory=list)  # bytes received for each move (websocket and fetched media)
     errors: list = field(default_factory=list)  # one short kind per failure
     examples: dict = field(default_factory=dict)  # error kind -> the first full message seen
 
@@ -173,6 +174,7 @@ async def student(plan: Plan, index: int, window_start: float, log: Log) -> None
             result = await session.run([slider_state(slider, values[k % len(values)])], timeout=plan.timeout)
             if result.ok:
                 log.latencies.append(time.perf_counter() - due)
+                log.sizes.append(result.bytes_received)
             else:
                 log.error(*describe(result))
             k += 1
@@ -200,7 +202,8 @@ async def run_async(plan: Plan) -> Summary:
         latencies=[x for log in logs for x in log.latencies],
         errors=[e for log in logs for e in log.errors] + ["unfinished at the deadline"] * len(late),
         loads=[log.load for log in logs if log.load is not None], backends=[log.backend for log in logs],
-        examples={kind: message for log in reversed(logs) for kind, message in log.examples.items()})
+        examples={kind: message for log in reversed(logs) for kind, message in log.examples.items()},
+        sizes=[x for log in logs for x in log.sizes])
 
 
 def run_coroutine(coro):

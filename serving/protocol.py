@@ -27,12 +27,17 @@ What a browser does, and so what ``Session`` does:
 6. The server may switch the page (``st.switch_page``): a ``navigation``
    message names the new page's script hash, ``page_info_changed`` its query
    string; the browser asks for later runs of that page.
+7. The charts drawn in the browser (ui/plot.py) name their arrays and images
+   by media URLs (``/media/<hash>.<ext>``); the browser fetches each URL it has
+   not fetched before, and so does ``Session.run`` (counted in
+   ``RunResult.media_bytes``).
 
 Connections go to 127.0.0.1 only: the load test must never reach out.
 """
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -69,7 +74,8 @@ class RunResult:
     successes: list[str] = field(default_factory=list)  # the st.success texts among them
     tables: list[int] = field(default_factory=list)  # rows of each st.dataframe drawn
     full_runs: int = 0  # whole-page runs the request led to (0 for a fragment run that stayed one)
-    bytes_received: int = 0
+    bytes_received: int = 0  # websocket messages and the media fetched after them
+    media_bytes: int = 0  # of which media (the arrays and images of charts drawn in the browser)
 
     @property
     def ok(self) -> bool:
@@ -192,6 +198,18 @@ def cookie_header(cookies: dict) -> dict:
     return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else {}
 
 
+MEDIA_URL = re.compile(rb'"(/(?:[\w.-]+/)*media/[0-9a-f]+\.\w+)"')
+
+
+def fetch_bytes(url: str, cookies: dict[str, str], timeout: float = 30.0) -> int:
+    """GET ``url`` as a browser does, with the session's cookies (a load balancer's sticky cookie among
+    them) and gzip accepted; returns the size of the body as transferred."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(url, headers={**cookie_header(cookies), "Accept-Encoding": "gzip"})
+    with opener.open(request, timeout=timeout) as response:
+        return len(response.read())
+
+
 def fetch_page(url: str, timeout: float = 30.0, cookies: dict | None = None) -> dict[str, str]:
     """GET ``url`` as a browser opening the link (sending ``cookies`` it already holds); returns the cookies
     it holds afterwards."""
@@ -205,8 +223,11 @@ def fetch_page(url: str, timeout: float = 30.0, cookies: dict | None = None) -> 
 class Session:
     """A browser tab on one page: ``await Session.open(url, page)``, then ``run()`` and ``close()``."""
 
-    def __init__(self, websocket, page_name: str, cookies: dict[str, str], query_string: str = ""):
+    def __init__(self, websocket, page_name: str, cookies: dict[str, str], query_string: str = "", base: str = ""):
         self.websocket = websocket
+        self.base = base  # http://host:port, for media URLs
+        self.fetched: set[str] = set()  # media URLs this browser already has
+        self._wanted: list[str] = []  # media URLs named in the run being read
         self.page_name = page_name
         self.cookies = cookies
         self.widgets: dict[str, object] = {}  # user key -> the widget's latest proto
@@ -233,7 +254,12 @@ class Session:
             "ws" + base[len("http"):] + STREAM_PATH, subprotocols=list(SUBPROTOCOLS), origin=base,
             additional_headers=headers, max_size=MAX_MESSAGE_BYTES, compression=None, proxy=None,
             open_timeout=timeout, ping_interval=None)
-        return cls(websocket, page_name, cookies, query_string)
+        return cls(websocket, page_name, cookies, query_string, base)
+
+    def fragment_for(self, changes) -> str:
+        """The fragment a browser reruns for ``changes``: theirs when they all lie in one, else "" (the page)."""
+        fragments = {self.fragment_of.get(state.id, "") for state in changes}
+        return fragments.pop() if len(fragments) == 1 else ""
 
     def request(self, changes=(), fragment_id: str = "", auto: bool = False) -> bytes:
         """The request a browser sends after the user made ``changes`` (WidgetStates): every value it holds
@@ -248,9 +274,11 @@ class Session:
         return message
 
     async def run(self, changes=(), timeout: float = 120.0, fragment_id: str = "", auto: bool = False) -> RunResult:
-        """Ask for a run (of fragment ``fragment_id`` only, when given) after ``changes`` (WidgetStates) and read
-        until it finishes, including a whole-page run it leads to (st.rerun, st.switch_page)."""
+        """Ask for a run after ``changes`` (WidgetStates) and read until it finishes, including a whole-page run
+        it leads to (st.rerun, st.switch_page). The run is of fragment ``fragment_id`` when given, else of the
+        fragment the changed widgets lie in, as a browser asks; then fetch the media the run names."""
         started = time.perf_counter()
+        fragment_id = fragment_id or (self.fragment_for(changes) if changes else "")
         await self.websocket.send(self.request(changes, fragment_id, auto))
         self._drawn = set()
         result = RunResult(seconds=0.0, status=-1)
@@ -259,6 +287,17 @@ class Session:
                 pass
         if result.status == FINISHED_OK:  # widgets the page no longer draws are forgotten
             self.values = {i: v for i, v in self.values.items() if i in self._drawn}
+        elif result.status == FINISHED_FRAGMENT_OK and fragment_id:  # ... and those the fragment no longer draws
+            self.values = {i: v for i, v in self.values.items()
+                           if i in self._drawn or self.fragment_of.get(i, "") != fragment_id}
+        new = [u for u in dict.fromkeys(self._wanted) if u not in self.fetched]
+        self._wanted = []
+        if new:
+            sizes = await asyncio.gather(*(asyncio.to_thread(fetch_bytes, self.base + u, self.cookies, timeout)
+                                           for u in new))
+            self.fetched.update(new)
+            result.media_bytes = sum(sizes)
+            result.bytes_received += result.media_bytes
         result.seconds = time.perf_counter() - started
         return result
 
@@ -322,6 +361,8 @@ class Session:
                 result.successes.append(element.alert.body)
         elif kind == "dataframe":
             result.tables.append(table_rows(element.dataframe.arrow_data.data))
+        elif kind == "bidi_component" and element.bidi_component.bytes:
+            self._wanted += [m.decode() for m in MEDIA_URL.findall(element.bidi_component.bytes)]
         elif kind in WIDGET_KINDS:
             proto = getattr(element, kind)
             self._drawn.add(proto.id)

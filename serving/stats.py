@@ -38,6 +38,7 @@ class Summary:
     load_p50: float = math.nan  # opening the page: GET + first run, median over sessions
     load_max: float = math.nan
     backends: dict = field(default_factory=dict)  # sticky cookie value -> sessions (behind nginx)
+    bytes_p50: float = math.nan  # bytes a browser received per move (websocket and fetched media), median
 
     def row(self) -> str:
         """One Markdown table row: N | reruns/s | p50 | p95 | p99 | max | errors."""
@@ -50,11 +51,11 @@ TABLE_HEADER = ("| sessions | reruns/s | p50 s | p95 s | p99 s | max s | errors 
 
 
 def summarize(sessions: int, interval: float, duration: float, latencies, errors, loads=(), backends=(),
-              examples=None) -> Summary:
+              examples=None, sizes=()) -> Summary:
     """The summary of a run: ``latencies`` of the moves that finished (seconds from the move to the
     finished rerun), ``errors`` one short description per failure, ``loads`` the seconds each
     session took to open the page, ``backends`` each session's sticky cookie value (if any),
-    ``examples`` one full message per kind of error."""
+    ``examples`` one full message per kind of error, ``sizes`` the bytes received for each move."""
     if duration <= 0:
         raise ValueError(f"summarize: duration = {duration} is not positive")
     latencies = list(latencies)
@@ -66,5 +67,5 @@ def summarize(sessions: int, interval: float, duration: float, latencies, errors
         max=max(latencies, default=math.nan), errors=len(errors), error_kinds=dict(Counter(errors)),
         error_examples=dict(examples or {}),
         load_p50=percentile(loads, 50), load_max=max(loads, default=math.nan),
-        backends=dict(Counter(b for b in backends if b)),
+        backends=dict(Counter(b for b in backends if b)), bytes_p50=percentile(list(sizes), 50),
     )

@@ -1,6 +1,7 @@
 """Reading pages back out of AppTest: Plotly specs, errors."""
 import base64
 import json
+from collections import OrderedDict
 
 import numpy as np
 
@@ -16,8 +17,76 @@ def decode(value):
     return np.asarray(value, dtype=np.float64)
 
 
+_MEDIA: "OrderedDict[str, bytes]" = OrderedDict()  # file name -> bytes of what AppTest runs put in the media store
+_MEDIA_KEPT = 4000
+
+
+def _record_media() -> None:
+    """Keep what pages put in Streamlit's media store (AppTest's store is gone after each run), so
+    that tests read the blobs and images a page hands the browser by URL."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    original = MediaFileManager.add
+    if getattr(original, "records", False):
+        return
+
+    def add(self, path_or_data, mimetype, coordinates, *args, **kwargs):
+        url = original(self, path_or_data, mimetype, coordinates, *args, **kwargs)
+        if isinstance(path_or_data, bytes):
+            _MEDIA[url.rsplit("/", 1)[-1]] = path_or_data
+            while len(_MEDIA) > _MEDIA_KEPT:
+                _MEDIA.popitem(last=False)
+        return url
+
+    add.records = True
+    MediaFileManager.add = add
+
+
+_record_media()
+
+
+def media(url: str) -> bytes:
+    """The bytes behind a media URL a page handed the browser in a test run."""
+    return _MEDIA[url.rsplit("/", 1)[-1]]
+
+
+def browser_charts(at) -> dict:
+    """The charts drawn in the browser by ui.plot, by key: the figure rebuilt from the template and
+    the blobs at the URLs the page gave (as plotly.js gets it), its options, images and blob URLs."""
+    from figures.packed import fill, unpack
+
+    out = {}
+    for element in at.get("bidi_component"):
+        proto = element.proto
+        if proto.component_name != "descent_plot":
+            continue
+        payload = json.loads(proto.bytes)
+        arrays = dict(unpack(media(url)) for url in payload["blobs"].values())
+        out[proto.id.split("-", 2)[-1]] = {**_listed(fill(payload["spec"], arrays, payload["images"])),
+                                           "opts": payload["opts"], "images": payload["images"],
+                                           "blobs": payload["blobs"]}
+    return out
+
+
+def _listed(tree):
+    """Arrays as lists, as in a Plotly chart's JSON (so that figures compare with ``==``)."""
+    if isinstance(tree, dict):
+        return {k: _listed(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_listed(v) for v in tree]
+    return tree.tolist() if isinstance(tree, np.ndarray) else tree
+
+
+def map_lines(chart) -> list:
+    """The runs' paths on a trajectory map (figures.map): its line traces but the dark casings under them."""
+    from figures.map import CASING_NAME
+
+    return [t for t in chart["data"] if t.get("mode") == "lines" and t.get("name") != CASING_NAME]
+
+
 def chart_specs(at):
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    """Every chart on the page: Plotly charts and the charts drawn by ui.plot."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")] + list(browser_charts(at).values())
 
 
 def link_note(key: str, raw: str) -> str:
@@ -51,10 +120,13 @@ def downloads(monkeypatch) -> dict:
 
 
 def chart(at, key):
-    """The spec of the chart drawn with ``st.plotly_chart(..., key=key)``."""
+    """The spec of the chart drawn with ``st.plotly_chart(..., key=key)`` or ``ui.plot.show(..., key=key)``."""
     for element in at.get("plotly_chart"):
         if element.proto.id.endswith(f"-{key}"):
             return json.loads(element.proto.spec)
+    drawn = browser_charts(at)
+    if key in drawn:
+        return drawn[key]
     raise AssertionError(f"no chart with key {key!r}")
 
 
@@ -72,6 +144,8 @@ def _strings(message):
                     yield from _json_strings(json.loads(v))
                 else:
                     yield v
+            elif field.name == "bytes" and getattr(message, "component_name", "") == "descent_plot":
+                yield from _json_strings(json.loads(v))  # a chart drawn in the browser (ui.plot)
             elif hasattr(v, "ListFields"):
                 yield from _strings(v)
 

@@ -10,7 +10,7 @@ import optimizers
 import surfaces
 from figures.basins import CELLS_NAME
 from lab.basins import BasinConfig, run_basins
-from tests.apptest_helpers import chart, decode, link_note, ok, open_link, raw_keys, shown_strings
+from tests.apptest_helpers import chart, decode, link_note, map_lines, ok, open_link, raw_keys, shown_strings
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "basins.py")
 
@@ -44,7 +44,7 @@ def test_default_view_draws_gd_and_momentum_on_the_bumpy_valley():
     assert any("400 starts × 200 steps" in c.value for c in at.caption)
     # below: both paths from the surface's default start
     paths = chart(at, "basin_paths")
-    lines = [t for t in paths["data"] if t.get("mode") == "lines"]
+    lines = map_lines(paths)
     assert len(lines) == 2
     for line in lines:
         np.testing.assert_allclose([decode(line["x"])[0], decode(line["y"])[0]], surfaces.get("bumpy_valley").start)
@@ -116,7 +116,7 @@ def picked(x, y, surface="bumpy_valley"):
 def test_a_picked_start_draws_both_paths_from_it():
     valley = surfaces.get("bumpy_valley")
     at = ok(fresh(**picked(3.25, 0.45)))
-    lines = [t for t in chart(at, "basin_paths")["data"] if t.get("mode") == "lines"]
+    lines = map_lines(chart(at, "basin_paths"))
     for line in lines:
         np.testing.assert_allclose([decode(line["x"])[0], decode(line["y"])[0]], [3.25, 0.45])
     ball = optimizers.simulate(valley, optimizers.get("momentum", lr=1e-2), (3.25, 0.45), 200, record=())
@@ -127,7 +127,7 @@ def test_a_picked_start_draws_both_paths_from_it():
     # another surface has its own start
     at.selectbox(key="basin_surface").set_value("himmelblau").run()
     ok(at)
-    lines = [t for t in chart(at, "basin_paths")["data"] if t.get("mode") == "lines"]
+    lines = map_lines(chart(at, "basin_paths"))
     np.testing.assert_allclose([decode(lines[0]["x"])[0], decode(lines[0]["y"])[0]], surfaces.get("himmelblau").start)
     assert any("default start" in c.value for c in at.caption)
 
@@ -136,7 +136,7 @@ def test_typing_a_start_moves_both_paths():
     at = ok(fresh())
     at.number_input(key="basin_x_bumpy_valley").set_value(-4.0).run()
     ok(at)
-    lines = [t for t in chart(at, "basin_paths")["data"] if t.get("mode") == "lines"]
+    lines = map_lines(chart(at, "basin_paths"))
     for line in lines:
         np.testing.assert_allclose([decode(line["x"])[0], decode(line["y"])[0]],
                                    [-4.0, surfaces.get("bumpy_valley").start[1]])

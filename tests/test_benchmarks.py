@@ -40,12 +40,14 @@ def test_engine_benchmark_prints_a_row_per_run():
 
 
 @pytest.mark.slow
-def test_playground_benchmark_prints_the_rerun_its_figures_and_the_peer():
-    out = smoke("playground.py")
-    assert "default view: bowl, 2 runs × 10,000 steps" in out
-    for part in ("rerun total (median of 1):", "simulate", "map", "diagnostics", "serialize", "figure JSON:",
-                 "peer, every point drawn:"):
-        assert part in out, part
+def test_playground_benchmark_prints_a_move_its_parts_and_the_peer():
+    lines = smoke("playground.py").splitlines()
+    at = lines.index("default view: bowl, 2 runs × 10,000 steps")
+    move, peer, ratio = (line.strip() for line in lines[at + 1:at + 4])
+    assert move.startswith("a computing move, drawn in the browser:")
+    for part in ("simulate", "map", "diagnostics", "sent"):
+        assert part in move, part
+    assert peer.startswith("peer, whole Plotly figures:") and ratio.startswith("->") and "fewer bytes" in ratio
 
 
 @pytest.mark.slow
@@ -69,10 +71,17 @@ def test_generalization_benchmark_prints_a_row_per_batch_size():
 @pytest.mark.slow
 def test_performance_record_prints_every_section_and_a_load_row_per_set_up():
     out = smoke("record.py")
-    for section in ("## Engine", "## Playground rerun", "## Start-up", "## A class on this machine"):
+    for section in ("## Measuring again", "## Engine", "## A computing Playground move on the server",
+                    "## A move through a running app process", "## The map in a browser", "## Start-up",
+                    "## A class on this machine"):
         assert section in out, section
     rows = ROW.findall(out)
     assert sum(row.startswith("| Adam, 1 run × 1,000 steps") for row in rows) == 1
+    assert sum(row.startswith("| default view: bowl, 2 runs") for row in rows) == 1
+    assert [row.split("|")[1].strip() for row in rows if row.startswith(("| Playground: ", "| Home: "))] == [
+        "Playground: learning-rate move (new simulation)", "Playground: the same moves again (cache hits)",
+        "Home: a rerun"]
+    assert sum(re.match(r"^\| [\d.]+ s \| ", row) is not None for row in rows) == 1  # the browser's row
     load = [row for row in rows if re.match(r"^\| [12] \| ", row)]
     assert [row.split("|")[1:3] for row in load][:1] == [[" 1 ", " 1 "]]  # one process, one student
     assert len(load) == 3  # one process; two behind nginx (or a row saying nginx is missing); shared views

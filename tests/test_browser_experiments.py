@@ -20,7 +20,7 @@ def test_basins_page(page, app_server):
     expect(maps).to_have_count(2)  # GD and momentum, each drawn as a heatmap image
     paths = page.locator(".js-plotly-plot", has=page.locator("g.imagelayer image"))
     expect(paths).to_have_count(1)  # the surface map with both paths from one start
-    expect(paths.locator("g.scatterlayer g.trace path.js-line")).to_have_count(2)
+    expect(paths.locator("g.scatterlayer g.trace path.js-line")).to_have_count(4)  # each path over its casing
     settle(page)
     no_error(page)
 
@@ -78,7 +78,7 @@ def test_schedules_page(page, app_server):
     demos = page.locator(".js-plotly-plot", has=page.locator("g.imagelayer image"))
     expect(demos).to_have_count(2)
     for k in range(2):
-        expect(demos.nth(k).locator("g.scatterlayer g.trace path.js-line")).to_have_count(2)
+        expect(demos.nth(k).locator("g.scatterlayer g.trace path.js-line")).to_have_count(4)  # paths over casings
     settle(page)
     no_error(page)
 

@@ -1,70 +1,208 @@
-"""The Playground in a real browser: paths drawn, a slider moves them, Play animates over a visible surface."""
+"""The Playground in a real browser: the map drawn by plotly.js from the arrays the server sends, a slider
+moving the paths without resending the surface, Play moving the markers along the paths, clicks setting the
+start before, during and after Play, and the scrubber driving the step inspector."""
 
+import numpy as np
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, nudge, settle, the_map
+import i18n
+
+from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, no_error, nudge, open_page, settle, the_map
 
 pytestmark = pytest.mark.browser
 
-
-def path_d(chart, i=0):
-    return chart.locator("g.scatterlayer g.trace path.js-line").nth(i).get_attribute("d")
+PATH = "g.scatterlayer g.trace path.js-line"
 
 
-def now_marker(chart, run: str = "Run 1") -> str:
-    """Where the map draws ``run``'s moving marker (its SVG transform)."""
-    return chart.evaluate("""(gd, run) => {
-        const i = gd.data.findIndex(t => (t.name || "").startsWith(run) && (t.name || "").endsWith(" · now"));
-        return gd.calcdata[i][0].node3.node().querySelector(".point").getAttribute("transform"); }""", run)
-
-
-def test_playground_main_path(page, app_server):
+def open_playground(page, app_server, query="", title="Playground"):
     from playwright.sync_api import expect
 
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(f"{app_server}/playground")  # a deep link, as a shared link would be
-    expect(page.locator("h1", has_text="Playground")).to_be_visible()
+    open_page(page, f"{app_server}/playground{query}")  # a deep link, as a shared link would be
+    expect(page.locator("h1", has_text=title)).to_be_visible()
     chart = the_map(page)
-    expect(chart).to_be_visible()
     expect(chart.locator("g.imagelayer image")).to_have_count(1)
-    expect(chart.locator("g.scatterlayer g.trace path.js-line").first).to_be_attached()
+    expect(chart.locator(PATH).first).to_be_attached()
     settle(page)
+    return chart
+
+
+def path_d(chart, i=1):
+    """The SVG path of trace i (trace 0 is run 1's dark casing, trace 1 its path)."""
+    return chart.locator(PATH).nth(i).get_attribute("d")
+
+
+def start_x(page) -> float:
+    return float(page.get_by_role("spinbutton", name="start θ₁").input_value())
+
+
+def click_sets_start(page, chart, fx: float, fy: float) -> float:
+    """Click the map and wait for the start θ₁ it sets; returns it."""
+    from playwright.sync_api import expect
+
+    before = page.get_by_role("spinbutton", name="start θ₁").input_value()
+    click_map(page, chart, fx, fy)
+    expect(page.get_by_role("spinbutton", name="start θ₁")).not_to_have_value(before)
+    settle(page)
+    return start_x(page)
+
+
+def click_map(page, chart, fx: float, fy: float):
+    """Click at a share (fx, fy) of the map's window, from its top-left corner."""
+    box = chart.locator("g.imagelayer image").bounding_box()
+    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+
+
+def markers(page, ms: int) -> list:
+    """Each animation frame for ``ms`` milliseconds: [step, [x, y] per run, [SVG x, y] of the marker drawn]."""
+    return page.evaluate("""(ms) => new Promise(done => {
+        const gd = document.querySelector('.dl-chart:has(g.imagelayer image)');
+        const view = gd._descent, out = [], t0 = performance.now();
+        function frame() {
+            const a = view.anim, xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const drawn = a.runs.map(r => gd.calcdata[r.now][0].node3.node().querySelector('path.point')
+                .getAttribute('transform').match(/translate\\(([^,]+),([^)]+)\\)/).slice(1).map(Number));
+            const expected = a.positions.map(p => [xa.c2p(p[0]), ya.c2p(p[1])]);
+            out.push([view.controls.step.textContent, a.positions, drawn, expected]);
+            if (performance.now() - t0 < ms) requestAnimationFrame(frame); else done(out);
+        }
+        requestAnimationFrame(frame);
+    })""", ms)
+
+
+def kept_paths(page) -> list:
+    """Each run's drawn path as the animation follows it: (steps, x, y)."""
+    return page.evaluate("""() => {
+        const gd = document.querySelector('.dl-chart:has(g.imagelayer image)');
+        return gd._descent.anim.runs.map(r => [Array.from(r.steps), Array.from(r.x), Array.from(r.y)]);
+    }""")
+
+
+def distance_to_path(path: np.ndarray, point: np.ndarray) -> float:
+    """The distance from ``point`` to the polyline through ``path`` (n, 2)."""
+    a, b = path[:-1], path[1:]
+    ab = b - a
+    u = np.clip(np.einsum("ij,ij->i", point - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-300), 0, 1)
+    return float(np.hypot(*(a + u[:, None] * ab - point).T).min())
+
+
+def test_a_slider_move_redraws_the_paths_without_resending_the_surface(page, app_server):
+    from playwright.sync_api import expect
+
+    frames, media = [], []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(payload)))
+    page.on("request", lambda request: request.url.endswith(".png") and "/media/" in request.url
+            and media.append(request.url))
+    chart = open_playground(page, app_server)
+    assert len(media) == 1  # the surface, fetched once by URL
+    image = chart.locator("g.imagelayer image").get_attribute("href")
     before = path_d(chart)
     ARTIFACTS.mkdir(exist_ok=True)
-
-    # move run 1's learning rate one stop down with the keyboard
-    slider = page.get_by_role("slider", name="η (lr)").first
-    nudge(page, slider)
-    chart = the_map(page)
-    expect(chart.locator("g.scatterlayer g.trace path.js-line").first).not_to_have_attribute("d", before)
-    assert page.get_by_test_id("stException").count() == 0
-
-    # play: Run 1's moving marker goes on changing place while it plays, stops on Pause; the surface stays
-    chart.scroll_into_view_if_needed()
-    start = now_marker(chart)
-    chart.get_by_text("▶ Play").click()
-    playing = []
-    for _ in range(6):
-        page.wait_for_timeout(250)
-        playing.append(now_marker(chart))
-    expect(chart.locator("g.imagelayer image")).to_have_count(1)
     page.screenshot(path=str(ARTIFACTS / "playground.png"), full_page=False)
-    chart.get_by_text("❚❚ Pause").click()
-    page.wait_for_timeout(300)
-    paused = now_marker(chart)
-    page.wait_for_timeout(500)
-    assert playing[0] != start and len(set(playing)) >= 3, (start, playing)
-    assert now_marker(chart) == paused  # Pause holds it
-    label_text = chart.locator("g.slider-container .slider-label").first.text_content()
-    assert label_text.strip() not in ("", "step 0", "0"), label_text
 
-    # after playing, a click on the map still sets the start point
-    start_x = page.get_by_role("spinbutton", name="start θ₁")
-    before_x = start_x.input_value()
-    box = chart.locator("g.imagelayer image").bounding_box()
-    page.mouse.click(box["x"] + 0.8 * box["width"], box["y"] + 0.3 * box["height"])
+    frames.clear()
+    nudge(page, page.get_by_role("slider", name="η (lr)").first)  # run 1's learning rate, one stop down
+    chart = the_map(page)
+    expect(chart.locator(PATH).nth(1)).not_to_have_attribute("d", before)
+    no_error(page)
+    received = sum(len(f) for f in frames)
+    assert media == media[:1] and chart.locator("g.imagelayer image").get_attribute("href") == image
+    assert not any(b"\x89PNG" in (f if isinstance(f, bytes) else f.encode()) for f in frames)
+    assert received < 60_000, f"{received} bytes for one move"  # run 1's arrays and the templates, not the figure
+
+
+def test_play_moves_the_markers_along_the_drawn_paths_and_pause_holds_them(page, app_server):
+    chart = open_playground(page, app_server)
+    paths = kept_paths(page)
+    page.locator(".dl-controls").first.get_by_role("button", name="▶ Play").click()
+    seen = markers(page, 1500)
+    page.locator(".dl-controls").first.get_by_role("button", name="❚❚ Pause").click()
+    page.wait_for_timeout(100)
+    held = markers(page, 500)  # Pause holds every marker where it is
+    assert all(p == held[0][1:] for _, *p in held), held[:2]
+    steps = [int(s.split("/")[0].replace("step", "").replace(",", "")) for s, *_ in seen]
+    assert steps[-1] > steps[0] and all(b >= a for a, b in zip(steps, steps[1:]))
+    moved = {tuple(np.round(np.ravel(p), 9)) for _, p, _, _ in seen}
+    assert len(moved) > 10
+    for _, positions, drawn, expected in seen:
+        np.testing.assert_allclose(drawn, expected, atol=0.01)  # the marker on screen is at its position
+        for (_, x, y), point in zip(paths, positions):
+            assert distance_to_path(np.column_stack([x, y]), np.asarray(point)) < 1e-6, point
+
+
+def test_a_click_sets_the_start_before_during_and_after_play(page, app_server):
+    chart = open_playground(page, app_server)
+    assert 1.1 < click_sets_start(page, chart, 0.8, 0.3) < 1.3  # 80 % across the window [-2, 2]
+
+    chart = the_map(page)
+    page.locator(".dl-controls").first.get_by_role("button", name="▶ Play").click()
+    page.wait_for_timeout(300)
+    assert -0.9 < click_sets_start(page, chart, 0.3, 0.7) < -0.7  # while playing
+    chart = the_map(page)
+    assert chart.evaluate("gd => gd._descent.anim.playing")  # the new paths play on
+
+    page.locator(".dl-controls").first.get_by_role("button", name="❚❚ Pause").click()
+    assert 0.3 < click_sets_start(page, chart, 0.6, 0.6) < 0.5  # after playing
+    no_error(page)
+
+
+def test_the_scrubber_drives_the_step_inspector(page, app_server):
+    from playwright.sync_api import expect
+
+    open_playground(page, app_server)
+    page.get_by_text("Step inspector").click()
     settle(page)
-    expect(page.get_by_role("spinbutton", name="start θ₁")).not_to_have_value(before_x)
-    assert float(page.get_by_role("spinbutton", name="start θ₁").input_value()) > 0.5  # 80% across the window [-2, 2]
+    inspector_step = page.get_by_role("slider", name="Step t")
+    expect(inspector_step).to_have_value("1")
+    chart = the_map(page)
+    wanted = chart.evaluate("""gd => {
+        const scrub = gd.parentElement.querySelector('.dl-scrub');
+        scrub.value = '700';
+        scrub.dispatchEvent(new Event('input', {bubbles: true}));
+        scrub.dispatchEvent(new Event('change', {bubbles: true}));
+        return gd._descent.anim.timeline[700];
+    }""")
+    settle(page)
+    assert wanted > 1
+    expect(page.get_by_role("slider", name="Step t")).to_have_value(str(int(wanted)))
+    no_error(page)
+
+
+def test_the_map_at_phone_size(page, app_server):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{app_server}/playground")
+    chart = the_map(page)
+    chart.locator(PATH).first.wait_for(state="attached", timeout=TIMEOUT_MS)
+    settle(page)
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    assert box["width"] <= 390
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "playground-phone.png"))
+    no_error(page)
+
+
+def test_the_map_in_chinese_presentation_mode_and_the_dark_theme(page, app_server):
+    """The map's controls speak the page's language; presentation mode thickens its paths; on the dark theme
+    its tick labels are light."""
+    from playwright.sync_api import expect
+
+    def drawn(query, title):
+        chart = open_playground(page, app_server, query, title)
+        width = float(chart.locator(PATH).nth(1).evaluate("p => parseFloat(getComputedStyle(p).strokeWidth)"))
+        tick = chart.locator("g.xtick text").first.evaluate("t => getComputedStyle(t).fill")
+        return chart, width, tick
+
+    _, plain_width, light_tick = drawn("?steps=1000", "Playground")
+    page.emulate_media(color_scheme="dark")  # Streamlit follows the system's theme by default
+    chart, width, dark_tick = drawn("?steps=1000&lang=zh-TW&present=1", i18n.text("playground.title", "zh-TW"))
+    expect(chart.locator("xpath=..").locator(".dl-controls").get_by_role("button", name="▶ 播放")).to_be_visible()
+    expect(chart.locator("xpath=..").locator(".dl-controls")).to_contain_text("步")
+    assert width > 1.5 * plain_width, (width, plain_width)
+
+    def brightness(rgb: str) -> float:
+        return sum(float(v) for v in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]) / 3
+
+    assert brightness(dark_tick) > 200 > 100 > brightness(light_tick), (dark_tick, light_tick)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "playground-zh-present-dark.png"))
+    no_error(page)

@@ -27,7 +27,8 @@ def test_sweep_main_path(page, app_server):
     expect(chart.locator("g.scatterlayer g.trace path.point").first).to_be_attached()
     game_map = the_map(page)
     expect(game_map.locator("g.imagelayer image")).to_have_count(1)
-    expect(game_map.locator("g.scatterlayer g.trace path.js-line")).to_have_count(3)  # GD 1e-2, GD 1e-7, Adagrad
+    # GD 1e-2, GD 1e-7, Adagrad: each path over its dark casing
+    expect(game_map.locator("g.scatterlayer g.trace path.js-line")).to_have_count(6)
     settle(page)
     assert page.get_by_test_id("stException").count() == 0
     before = curve_d(chart)
@@ -47,7 +48,7 @@ def test_sweep_main_path(page, app_server):
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     settle(page)
     game_map = the_map(page)
-    expect(game_map.locator("g.scatterlayer g.trace path.js-line")).to_have_count(4)
+    expect(game_map.locator("g.scatterlayer g.trace path.js-line")).to_have_count(8)  # 4 paths, each on a casing
     expect(page.get_by_text("GD · η = 1 · diverged")).to_be_visible()
     assert page.get_by_test_id("stException").count() == 0
 

@@ -15,6 +15,7 @@ from PIL import Image, ImageColor
 from figures.animation import LABELS, animation, exact_indices, frame_plan, render_frames
 from figures.canvas import Canvas
 from figures.pixels import polylines
+from figures.runs import PALETTE
 from figures.export import chart_config, figure_html
 from figures.map import path_map
 from lab.exports import COLUMNS, parse_runs_csv, runs_csv
@@ -25,13 +26,13 @@ SMALL = (320, 240)
 
 @pytest.fixture(scope="module")
 def rosenbrock():
-    """gd with η = 1 blows up on Rosenbrock within a few steps; Adam (red, slot 0: no white marker can
+    """gd with η = 1 blows up on Rosenbrock within a few steps; Adam (vermillion, slot 0: no white marker can
     pass for it) travels along the valley. Returned in the order (gd, adam)."""
     view = View(surface="rosenbrock", steps=400,
                 runs=(RunSpec("gd", (("lr", 1.0),), slot=1), RunSpec("adam", (("lr", 0.05),), slot=0)))
     runs = run_view(view)
     assert runs[0].diverged_at >= 0 and runs[1].diverged_at < 0  # the premise of the tests below
-    assert runs[1].color == "#ff4b4b"
+    assert runs[1].color == PALETTE[0]
     return view.build_surface(), runs
 
 

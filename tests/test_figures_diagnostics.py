@@ -260,8 +260,18 @@ def test_schedule_values_are_exact(kind, steps):
     np.testing.assert_array_equal(y, sched(t, 0.01))
     assert np.isfinite(y).all()
     assert fig.layout.showlegend is False and fig.layout.height == 160
-    if steps + 1 <= MAX_POINTS:
-        np.testing.assert_array_equal(t, np.arange(steps + 1))
+    if steps + 1 <= MAX_POINTS:  # every step is on the line drawn (straight stretches by their ends)
+        every = np.arange(steps + 1)
+        log = fig.layout.yaxis.type == "log"
+        drawn = np.interp(every, t, np.log10(y) if log else y)
+        exact = sched(every, 0.01)
+        np.testing.assert_allclose(10 ** drawn if log else drawn, exact, rtol=1e-8, atol=1e-12 * 0.01)
+
+
+def test_a_constant_rate_is_drawn_by_its_two_ends():
+    t, y = _plotted(schedule_figure(optimizers.schedule("constant"), 0.01, 10_000))
+    np.testing.assert_array_equal(t, [0, 10_000])
+    np.testing.assert_array_equal(y, [0.01, 0.01])
 
 
 @pytest.mark.parametrize("kind, params, edges", [
@@ -272,9 +282,13 @@ def test_schedule_values_are_exact(kind, steps):
 ])
 def test_step_boundaries_are_kept(kind, params, edges):
     sched = optimizers.schedule(kind, **params)
-    t, y = _plotted(schedule_figure(sched, 0.1, 5_000))
-    for edge in edges:
-        assert edge - 1 in t and edge in t, f"both sides of the break at {edge}"
+    fig = schedule_figure(sched, 0.1, 5_000)
+    t, y = _plotted(fig)
+    log = fig.layout.yaxis.type == "log"
+    for edge in edges:  # the line drawn passes through both sides of the break (a drop stays vertical)
+        around = np.array([edge - 1, edge, edge + 1])
+        drawn = np.interp(around, t, np.log10(y) if log else y)
+        np.testing.assert_allclose(10 ** drawn if log else drawn, sched(around, 0.1), rtol=1e-8, err_msg=str(edge))
     np.testing.assert_array_equal(y, sched(t, 0.1))
 
 

@@ -358,3 +358,14 @@ def test_map_plays_over_its_background_and_takes_clicks(page, tmp_path, clickabl
         assert after == [[CLICK_GRID_NAME]] and not quirk
     else:  # the plotly.js quirk that the option works around (see path_map): the click throws, selects nothing
         assert after == [] and quirk, (after, errors)
+
+
+# ----------------------------------------------------------------- a click on the map drawn in the browser
+def test_a_click_becomes_a_start_rounded_as_the_grid_and_nothing_outside_the_window():
+    from figures.map import click_point
+
+    s = surfaces.get("bowl")  # the window [-2, 2] × [-1, 1]; a 48-point grid's spacing rounds to 3 decimals
+    assert click_point(s, 0.978723, 0.489362) == (0.979, 0.489)
+    assert click_point(s, -2.0, 1.0) == (-2.0, 1.0)
+    for x, y in ((2.5, 0.0), (0.0, -1.01), (float("nan"), 0.0), (float("inf"), 0.0)):
+        assert click_point(s, x, y) is None

@@ -1,27 +1,19 @@
-"""figures.surface_map: the loss grid and the gallery thumbnail, for every surface."""
-import json
+"""figures.surface_map: the loss grid and the log heights; figures.thumbnail: the gallery thumbnail, for every surface."""
+import io
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from PIL import Image
 
 import surfaces
-from figures.surface_map import THUMB_HEIGHT, log_height, loss_grid, thumbnail
+from figures.map import LEVELS, surface_bands, surface_rgb
+from figures.surface_map import log_height, loss_grid
+from figures.thumbnail import SIZE, pixel, thumbnail_png
 
 NAMES = surfaces.names()
-
-
-def trace(fig, name):
-    matches = [t for t in fig.data if t.name == name]
-    assert len(matches) == 1, f"expected one trace named {name!r}, got {[t.name for t in fig.data]}"
-    return matches[0]
-
-
-def xy(scatter):
-    return np.column_stack([np.asarray(scatter.x, dtype=float), np.asarray(scatter.y, dtype=float)]).reshape(-1, 2)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -50,64 +42,46 @@ def test_loss_grid_rejects_bad_n(n):
         loss_grid(surfaces.get("saddle"), n=n)
 
 
+# ----------------------------------------------------------------- the gallery thumbnail (figures.thumbnail)
+def thumbnail_pixels(s):
+    return np.asarray(Image.open(io.BytesIO(thumbnail_png(s))).convert("RGB"), dtype=np.int64)
+
+
+def near(img, xy, color, radius=5, tolerance=60):
+    """How many pixels within ``radius`` of ``xy`` are within ``tolerance`` (RGB distance) of ``color``."""
+    x, y = (int(round(v)) for v in xy)
+    patch = img[max(0, y - radius):y + radius + 1, max(0, x - radius):x + radius + 1]
+    return int((np.linalg.norm(patch - np.array(color), axis=-1) < tolerance).sum())
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_thumbnail_traces_and_layout(name):
+def test_thumbnail_is_the_maps_raster_with_the_lowest_band_at_the_minimum(name):
     s = surfaces.get(name)
-    fig = thumbnail(s)
-    assert isinstance(fig, go.Figure)
-    assert [t.name for t in fig.data] == ["surface", "minima", "saddles", "maxima", "start"]
-    contour = trace(fig, "surface")
-    assert contour.type == "contour"
-    z = np.asarray(contour.z, dtype=float)
-    assert z.shape == (80, 80)
-    assert np.isfinite(z).all()
-    assert len(contour.x) == 80 and len(contour.y) == 80
-    assert fig.layout.height == THUMB_HEIGHT
-    assert fig.layout.showlegend is False
-    assert contour.showscale is False
-    m = fig.layout.margin
-    assert max(m.l, m.r, m.t, m.b) <= 40
+    png = thumbnail_png(s)
+    assert png.startswith(b"\x89PNG") and thumbnail_png(s) is png  # built once per surface
+    img = thumbnail_pixels(s)
+    width, height = SIZE
+    assert img.shape == (height, width, 3)
+    bands = surface_bands(s, width, height) % LEVELS
+    (x0, x1), (y0, y1) = s.bounds
+    mx, my = s.minima[0]
+    col, row = min(int((mx - x0) / (x1 - x0) * width), width - 1), min(int((y1 - my) / (y1 - y0) * height), height - 1)
+    assert bands[row, col] <= 1  # the global minimum lies in the lowest bands
+    # away from the markers, every pixel is the map's colour for its height band
+    raster = surface_rgb(s, width, height)
+    assert np.mean(np.all(img == raster, axis=-1)) > 0.7
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_thumbnail_marks_the_critical_points_and_start(name):
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "rastrigin"])
+def test_thumbnail_marks_the_critical_points_in_white_and_the_start_in_red(name):
     s = surfaces.get(name)
-    fig = thumbnail(s, n=40)
-    np.testing.assert_allclose(xy(trace(fig, "minima")), s.minima.reshape(-1, 2))
-    np.testing.assert_allclose(xy(trace(fig, "saddles")), s.saddles.reshape(-1, 2))
-    np.testing.assert_allclose(xy(trace(fig, "maxima")), s.maxima.reshape(-1, 2))
-    np.testing.assert_allclose(xy(trace(fig, "start")), s.start.reshape(1, 2))
-    minima = trace(fig, "minima")
-    assert minima.marker.symbol == "star" and minima.marker.color == "white"
-    assert trace(fig, "saddles").marker.symbol == "x"
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_thumbnail_levels_are_logarithmic_and_the_minimum_is_lowest(name):
-    s = surfaces.get(name)
-    fig = thumbnail(s, n=60)
-    contour = trace(fig, "surface")
-    z = np.asarray(contour.z, dtype=float)
-    xs, ys, L = loss_grid(s, n=60)
-    # same order as the loss: a monotone transform of it
-    order = np.argsort(L, axis=None, kind="stable")
-    assert np.all(np.diff(z.ravel()[order]) >= -1e-5)
-    assert contour.contours.start <= z.min() + 1e-6 and contour.contours.end >= z.max() - 1e-6
-    assert contour.contours.size > 0
-    # log-spaced: z is log10 of the height above the floor, so the top is log10 of the loss range
-    # (the wide-range classics span several decades: one linear ramp would hide their floors)
-    assert z.max() == pytest.approx(np.log10(L.max() - min(L.min(), s.loss(s.minima).min())), abs=1e-3)
-    assert z.max() - z.min() >= 1.0
-    if name in ("beale", "rosenbrock"):
-        assert z.max() - z.min() >= 3.0
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_thumbnail_json_has_no_nan_or_inf(name):
-    text = thumbnail(surfaces.get(name)).to_json()
-    for bad in ("NaN", "Infinity"):
-        assert bad not in text
-    json.loads(text)
+    img = thumbnail_pixels(s)
+    for kind in ("minima", "saddles", "maxima"):
+        for xy in pixel(s, getattr(s, kind), SIZE):
+            if 3 <= xy[0] <= SIZE[0] - 3 and 3 <= xy[1] <= SIZE[1] - 3:
+                assert near(img, xy, (255, 255, 255)) >= 4, (kind, xy)
+    (start,) = pixel(s, [s.start], SIZE)
+    assert near(img, start, (255, 75, 75)) >= 10
 
 
 def test_log_height_spans_decades():

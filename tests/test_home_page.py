@@ -1,14 +1,12 @@
-"""The home page under AppTest: the app routes to it, and the page runs alone with one chart per surface."""
+"""The home page under AppTest: the app routes to it, and the page runs alone with one thumbnail per surface."""
 from pathlib import Path
 
-import numpy as np
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import i18n
 import surfaces
-from figures import surface_map
-from tests.apptest_helpers import chart_specs, decode, link_note, raw_keys
+from figures.thumbnail import thumbnail_png
+from tests.apptest_helpers import chart_specs, link_note, media, raw_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 60
@@ -18,26 +16,20 @@ def test_app_entry_shows_the_home_page():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S).run()
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == ["Descent Lab"]
-    assert len(at.get("plotly_chart")) == len(surfaces.names())
+    assert len(thumbnails(at)) == len(surfaces.names())
 
 
-def test_home_page_runs_alone_with_one_finite_chart_per_surface():
+def thumbnails(at) -> list[bytes]:
+    """The PNG bytes of each image on the page, in order."""
+    return [media(image.url) for element in at.get("image") for image in element.proto.imgs]
+
+
+def test_home_page_runs_alone_with_each_surfaces_thumbnail():
     at = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=TIMEOUT_S).run()
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == ["Descent Lab"]
-    specs = chart_specs(at)
-    assert len(specs) == len(surfaces.names())
-    for name, spec in zip(surfaces.names(), specs):
-        contours = [trace for trace in spec["data"] if trace["type"] == "contour"]
-        assert len(contours) == 1, name
-        z = decode(contours[0]["z"])
-        assert z.ndim == 2 and z.size > 0, name
-        assert np.isfinite(z).all(), name
-        for trace in spec["data"]:
-            for key in ("x", "y"):
-                if key in trace:
-                    assert np.isfinite(decode(trace[key])).all(), (name, trace.get("name"), key)
-        assert spec["layout"]["showlegend"] is False
+    assert thumbnails(at) == [thumbnail_png(surfaces.get(name)) for name in surfaces.names()]
+    assert not chart_specs(at)  # no chart on Home: a rerun converts none
 
 
 def test_home_page_shows_each_surface_and_the_update_rule():
@@ -53,21 +45,19 @@ def test_home_page_shows_each_surface_and_the_update_rule():
         assert f"${s.latex}$" in text, name
 
 
-def test_home_page_second_run_uses_the_cache(monkeypatch):
-    """Each thumbnail is built once: the second run (and a second visitor) draws the same charts without
-    building any."""
-    built = []
-    real = surface_map.thumbnail
-    monkeypatch.setattr(surface_map, "thumbnail", lambda surface, **kw: built.append(surface.name) or real(surface, **kw))
-    st.cache_data.clear()
+def test_home_page_second_run_builds_nothing_and_shows_the_same_images():
+    """Each thumbnail is built once per process: the second run (and a second visitor) shows the same images
+    (same bytes, same URL) without building any."""
+    thumbnail_png.cache_clear()
     at = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=TIMEOUT_S).run()
-    first = chart_specs(at)
-    assert sorted(built) == sorted(surfaces.names())
+    first = [image.url for element in at.get("image") for image in element.proto.imgs]
+    assert thumbnail_png.cache_info().misses == len(surfaces.names())
     at.run()
     other = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=TIMEOUT_S).run()
     assert not at.exception and not other.exception
-    assert sorted(built) == sorted(surfaces.names())  # nothing built again
-    assert chart_specs(at) == first and chart_specs(other) == first
+    assert thumbnail_png.cache_info().misses == len(surfaces.names())  # nothing built again
+    for run in (at, other):
+        assert [image.url for element in run.get("image") for image in element.proto.imgs] == first
 
 
 # ----------------------------------------------------------------- links and languages
@@ -89,7 +79,7 @@ def test_a_link_reopens_the_same_view():
     assert not other.exception and not other.warning
     assert other.toggle(key="present").value is True and other.radio(key="lang").value == "zh-TW"
     assert [t.value for t in other.title] == [t.value for t in at.title]
-    assert chart_specs(other) == chart_specs(at)
+    assert thumbnails(other) == thumbnails(at)
 
 
 def test_a_bad_link_is_reported():
@@ -99,7 +89,7 @@ def test_a_bad_link_is_reported():
     assert link_note("present", "maybe") + " is not on or off" in note
     assert link_note("surface", "bowl") + " is not a setting of this page" in note
     assert at.toggle(key="present").value is False and at.radio(key="lang").value == "en"
-    assert len(chart_specs(at)) == len(surfaces.names())
+    assert len(thumbnails(at)) == len(surfaces.names())
 
 
 def test_the_page_in_chinese():
@@ -111,8 +101,8 @@ def test_the_page_in_chinese():
     assert "李宏毅" in text and "**狹長的碗**" in text and ":blue-badge[課程]" in text
     captions = "\n".join(c.value for c in at.caption)
     assert i18n.text("surface.saddle.description", "zh-TW") in captions
-    hover = [t["hovertemplate"] for t in chart_specs(at)[0]["data"]]
-    assert hover[0].startswith("(%{x:.3g}, %{y:.3g})<br>高度 log₁₀(L − L_min)") and hover[1].startswith("最小值<br>")
+    alts = [image.alt for element in at.get("image") for image in element.proto.imgs]
+    assert alts[0] == i18n.text("surface.bowl.title", "zh-TW") == "狹長的碗"  # what a screen reader says
 
 
 def test_no_raw_keys_in_english():

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import optimizers
+from figures.runs import PALETTE
 from lab import controls as C
 from lab.playground import RunSpec, View, run_view, verdict
 
@@ -34,7 +35,7 @@ def test_run_view_is_the_engine_run_with_its_eta():
     # η_t/σ_t recorded by the engine divided by η_t gives 1/σ_t: σ_t ≥ √(g_0²) for Adagrad
     sigma = run.eta[:, None] / run.trajectory.lr_eff[0]
     assert np.all(sigma[0] == pytest.approx(np.abs(run.trajectory.grad[0, 0]) + 1e-10))
-    assert run.label.startswith("Run 3 · adagrad") and run.color == "#ff9f1c"
+    assert run.label.startswith("Run 3 · adagrad") and run.color == PALETTE[2]
 
 
 def test_verdicts():

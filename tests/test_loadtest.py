@@ -124,6 +124,13 @@ def test_rerun_request_round_trips():
     assert list(rerun.widget_states.widgets[0].double_array_value.data) == [0.25]
 
 
+def test_the_media_a_chart_names_are_found_in_its_payload():
+    from serving.protocol import MEDIA_URL
+
+    payload = b'{"blobs":{"ab":"/media/0f3a9c.bin"},"images":["/app/media/77aa.png"],"spec":{"x":"/media/no"}}'
+    assert MEDIA_URL.findall(payload) == [b"/media/0f3a9c.bin", b"/app/media/77aa.png"]
+
+
 def test_cookies_and_local_urls():
     assert parse_cookies(["descent_lab_backend=app1; Path=/; HttpOnly", "_streamlit_xsrf=2|x|y; Path=/"]) == {
         "descent_lab_backend": "app1", "_streamlit_xsrf": "2|x|y"}
@@ -154,5 +161,7 @@ def test_three_students_move_a_slider_and_every_rerun_finishes():
     assert summary["moves"] == 15  # due at phase + k for k = 0 … 4 in each session, none lost
     assert 0 < summary["p50"] <= summary["p95"] <= summary["p99"] <= summary["max"]
     assert summary["load_p50"] > 0
+    # A move sends the changed run's arrays and small templates, not whole figures (60 kB is the target).
+    assert 10_000 < summary["bytes_p50"] < 60_000
     # Every move computed: the first page (1), each session's own view (3) and its 5 moves (15).
     assert computed >= 1 + 3 + 15

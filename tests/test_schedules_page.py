@@ -7,9 +7,10 @@ from streamlit.testing.v1 import AppTest
 
 import i18n
 import optimizers
+from figures.schedule_plot import MAX_POINTS
 from lab.schedules_demo import ADAGRAD_DECAY, ADAM_WARMUP, control, param_help, title
 from lab.untrusted import quote
-from tests.apptest_helpers import chart, decode, link_note, ok, open_link, raw_keys
+from tests.apptest_helpers import chart, decode, link_note, map_lines, ok, open_link, raw_keys
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "schedules.py")
 
@@ -32,10 +33,16 @@ def curve(spec):
 @pytest.mark.parametrize("kind", optimizers.schedule_names())
 def test_every_schedule_kind_renders_its_plot_latex_and_description(page, kind):
     ok(page)
-    t, eta = curve(chart(page, f"eta_{kind}"))
+    spec = chart(page, f"eta_{kind}")
+    t, eta = curve(spec)
     schedule = optimizers.schedule(kind)
-    assert len(t) > 10 and np.isfinite(eta).all()
+    assert len(t) >= 2 and np.isfinite(eta).all()
     np.testing.assert_allclose(eta, schedule(t, 1.0), rtol=1e-12)
+    if t[-1] + 1 <= MAX_POINTS:  # every step drawn: the line passes through η_t at each (straight stretches by their ends)
+        every = np.arange(t[-1] + 1)
+        log = spec["layout"]["yaxis"].get("type") == "log"
+        drawn = np.interp(every, t, np.log10(eta) if log else eta)
+        np.testing.assert_allclose(10 ** drawn if log else drawn, schedule(every, 1.0), rtol=1e-7, atol=1e-12)
     assert any(m.value.strip("$\n") == schedule.latex for m in page.latex)
     assert any(schedule.description in c.value for c in page.caption)
 
@@ -106,7 +113,7 @@ def test_warm_up_explanation_and_radam_pointer(page):
 ])
 def test_demos_draw_both_paths_and_say_what_happened(page, demo, labels):
     spec = chart(page, f"demo_{demo.key}")
-    lines = [t for t in spec["data"] if t.get("mode") == "lines"]
+    lines = map_lines(spec)
     assert [t["name"] for t in lines] == [run.label() for run in demo.runs]
     for line in lines:
         np.testing.assert_allclose([decode(line["x"])[0], decode(line["y"])[0]], demo.start)
@@ -199,7 +206,7 @@ def test_the_page_in_chinese():
     assert any(i18n.text("schedule.cosine.description", "zh-TW") in c.value for c in at.caption)
     assert any("直到第 379 步，軌跡衝上山壁，到了 |θ₂| = 0.71" in m.value for m in at.markdown)  # numbers filled in
     spec = chart(at, "demo_adagrad_decay")
-    assert [t["name"] for t in spec["data"] if t.get("mode") == "lines"] == [
+    assert [t["name"] for t in map_lines(spec)] == [
         "Adagrad（課程版），η = 0.1 固定", "Adagrad（課程版），η_t = 0.1/√(t+1)"]
     assert "最小值" in [t.get("name") for t in spec["data"]]  # the map's own words too
     rows = next(d.value for d in at.dataframe if "軌跡" in d.value.columns)

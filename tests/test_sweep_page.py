@@ -8,8 +8,8 @@ from streamlit.testing.v1 import AppTest
 import i18n
 import surfaces
 from lab import sweep as S
+from tests.apptest_helpers import chart_specs, decode, link_note, map_lines, ok, open_link, raw_keys, shown_strings
 from tests.lecture_reference import lecture_adagrad, naive
-from tests.apptest_helpers import chart_specs, decode, link_note, ok, open_link, raw_keys, shown_strings
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "sweep.py")
 
@@ -46,7 +46,7 @@ def curves(chart):
 
 def map_paths(chart):
     return {t["name"]: np.stack([decode(t["x"]), decode(t["y"])], -1)
-            for t in chart["data"] if t.get("mode") == "lines"}
+            for t in map_lines(chart)}
 
 
 def test_default_view_draws_the_sweep_the_map_and_the_table():

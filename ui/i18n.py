@@ -20,9 +20,10 @@ def lang() -> str:
 
     if get_script_run_ctx(suppress_warning=True) is None:
         return _last["lang"]
-    if KEY not in st.session_state:
-        st.session_state[KEY] = i18n.valid(st.query_params.get(KEY))
-    _last["lang"] = i18n.valid(st.session_state[KEY])
+    value = st.session_state.get(KEY)  # one look-up: t() asks for the language a hundred times a run
+    if value is None:
+        value = st.session_state[KEY] = i18n.valid(st.query_params.get(KEY))
+    _last["lang"] = i18n.valid(value)
     return _last["lang"]
 
 

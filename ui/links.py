@@ -8,6 +8,13 @@ listed in a note at the top of the page (every name and value from the link show
 lab.untrusted.quote, never as Markdown). After the widgets, ``sync`` writes every value that
 differs from its default back to the URL, so the address bar is always a link to this view.
 The parsing and formatting rules are in lab.links (no Streamlit there).
+
+A panel that is built only while open (``ui.page.lazy``) does not draw its widgets when closed,
+and Streamlit forgets the state of a widget it did not draw. Each value is therefore also kept
+here at the end of a run; ``value(key, default)`` reads a setting whose widget is not drawn (and
+keeps it in the link), and the widget starts from the kept value when its panel opens again.
+``opened_by(prefixes)`` tells a page whether the link sets a value in a panel, so that the panel
+opens and its widgets read the link.
 """
 from __future__ import annotations
 
@@ -20,7 +27,8 @@ from lab.untrusted import quote
 from ui.i18n import KEY as LANG_KEY
 from ui.i18n import t, unknown_language
 
-STATE = "_links"  # per session: {"page", "pending", "notes", "fields", "labels"}
+# per session: {"page", "pending", "notes", "seeded", "fields", "labels", "kept", "alive", "drawn_before"}
+STATE = "_links"
 KEEP = (LANG_KEY, ROOM_KEY)  # parameters owned elsewhere (the language picker, the class room)
 
 
@@ -29,20 +37,21 @@ def begin(page: str) -> None:
     state = st.session_state.get(STATE)
     if state is None or state["page"] != page:
         pending = {k: st.query_params.get_all(k)[-1] for k in st.query_params if k not in KEEP}
-        state = {"page": page, "pending": pending, "notes": [], "seeded": False}
+        state = {"page": page, "pending": pending, "notes": [], "seeded": False, "kept": {}}
         st.session_state[STATE] = state
         if unknown_language() is not None:  # read now: the language picker drops it from the URL
             state["notes"].append(t("links.bad", key=quote(LANG_KEY), raw=quote(unknown_language()),
                                     allowed=t("links.choices", choices=", ".join(i18n.LANGUAGES))))
-    state["fields"], state["labels"] = {}, {}
+    state["drawn_before"] = set(state.get("fields", ()))  # a key popped since was reset on purpose
+    state["fields"], state["labels"], state["alive"] = {}, {}, set()
     st.session_state[STATE + "_note_box"] = st.empty()
 
 
 def forget() -> None:
     """Drop this page's linked values, so that the next run takes every value from the link (or its default)
     as a page opened anew does."""
-    state = st.session_state.pop(STATE, None)
-    for key in (state or {}).get("fields", {}):
+    state = st.session_state.pop(STATE, None) or {}
+    for key in {*state.get("fields", {}), *state.get("kept", {})}:
         st.session_state.pop(key, None)
 
 
@@ -64,7 +73,10 @@ def _register(field: L.Field, label: str = "") -> None:
             state["notes"].append(t("links.bad", key=quote(exc.key), raw=quote(exc.raw),
                                     allowed=t(f"links.{exc.rule}", **exc.fields)))
     if field.key not in st.session_state:
-        st.session_state[field.key] = field.default
+        # A widget hidden in the last run (its panel closed) starts from its kept value; one drawn then
+        # and gone now was reset by the page (a "default start" button), so it starts from its default.
+        kept = None if field.key in state["drawn_before"] else state["kept"].get(field.key)
+        st.session_state[field.key] = field.default if kept is None else kept[1]
 
 
 def select(widget, label: str, options, default, key: str, **kwargs):
@@ -102,16 +114,39 @@ def multiselect(label: str, options, default, key: str, **kwargs):
     return st.multiselect(label, options, key=key, **kwargs)
 
 
-def sync() -> None:
-    """After the widgets: report what the link could not use, and write this view into the URL."""
+def value(key: str, default):
+    """The value of the linked setting ``key`` whose widget is not drawn in this run (its panel is
+    closed): as last drawn or set, else ``default``. It stays in the link."""
     state = st.session_state[STATE]
-    if not state["seeded"]:
+    state["alive"].add(key)
+    found = st.session_state.get(key)
+    if found is not None:
+        return found
+    kept = state["kept"].get(key)
+    return default if kept is None else kept[1]
+
+
+def opened_by(*prefixes: str) -> bool:
+    """Whether the link this page opened with (not yet read) sets a setting whose key starts with one
+    of ``prefixes``: the panel holding those settings opens, so that its widgets read them."""
+    return any(k.startswith(prefixes) for k in st.session_state[STATE]["pending"])
+
+
+def sync(notes: bool = True) -> None:
+    """After the widgets: report what the link could not use (``notes``), and write this view into
+    the URL. A fragment that ran on its own syncs without notes: their box lies outside it."""
+    state = st.session_state[STATE]
+    if notes and not state["seeded"]:
         # names and values both come from the link: shown as text, never as Markdown
         state["notes"] += [t("links.unknown", key=quote(k), raw=quote(v)) for k, v in state["pending"].items()]
         state["pending"], state["seeded"] = {}, True
-    if state["notes"]:
+    if notes and state["notes"]:
         st.session_state[STATE + "_note_box"].warning(t("links.ignored", items=t("links.separator").join(state["notes"])))
-    wanted = L.query(state["fields"], st.session_state)
+    # Values of widgets drawn now are kept; kept values read by value() stay; the rest are forgotten.
+    kept = {k: v for k, v in state["kept"].items() if k in state["alive"]}
+    kept.update((k, (field, st.session_state[k])) for k, field in state["fields"].items() if k in st.session_state)
+    state["kept"] = kept
+    wanted = L.query({k: field for k, (field, _) in kept.items()}, {k: v for k, (_, v) in kept.items()})
     for k in KEEP:
         if k in st.query_params:
             wanted[k] = st.query_params[k]
