@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import load_line  # noqa: E402
 from serving.capacity import open_playground, served  # noqa: E402
 from serving.loadtest import run_coroutine  # noqa: E402
 
@@ -178,8 +179,7 @@ def main() -> int:
     ap.add_argument("--peer-legacy", action="store_true",
                     help="the peer draws the map with st.plotly_chart (its Play button is Plotly's own)")
     args = ap.parse_args()
-    load = os.getloadavg()
-    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    print(f"before, {load_line()} on {os.cpu_count()} cores")
     results = {"this checkout": measure(ROOT, args.moves, legacy=False)}
     if args.peer:
         results["peer"] = measure(Path(args.peer), args.moves, legacy=args.peer_legacy)
@@ -194,8 +194,7 @@ def main() -> int:
         mine, peer = results["this checkout"], results["peer"]
         print(f"\nthis checkout / peer: key press to new paths {mine['latency'] / peer['latency']:.2f}, bytes per move "
               f"{mine['bytes'] / peer['bytes']:.3f}, Play positions {mine['play'] / max(peer['play'], 1e-9):.1f}×")
-    load = os.getloadavg()
-    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"after, {load_line()}")
     return 0
 
 

@@ -16,7 +16,6 @@ Prints medians over repeats (these machines are shared: the load average is prin
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import optimizers  # noqa: E402
 import surfaces  # noqa: E402
+from benchmarks.machine import load_line  # noqa: E402
 from benchmarks.engine import median_time  # noqa: E402
 from surfaces.formula import FormulaError, from_formula  # noqa: E402
 from tests.test_formula_security import HOSTILE, MARKER  # noqa: E402
@@ -64,7 +64,7 @@ def main():
     args = ap.parse_args()
     reps = 1 if args.smoke else 5 if args.quick else 15
     optimizers.warm_up()
-    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min)")
+    print(load_line())
 
     print(f"\none run of {STEPS:,} steps, median of {reps}:")
     print(f"{'surface':12s} {'optimizer':9s} {'built-in ms':>12s} {'formula ms':>11s} {'ratio':>6s}")
@@ -103,7 +103,7 @@ def main():
     worst.sort(reverse=True)
     print(f"  median over inputs {np.median([w for w, _ in worst]) * 1e3:.3f} ms; slowest "
           + ", ".join(f"{w * 1e3:.2f} ms ({t[:20]!r}…)" for w, t in worst[:3]))
-    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    print(load_line(windows=False))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import surfaces  # noqa: E402
+from benchmarks.machine import load_line  # noqa: E402
 from benchmarks.engine import median_time  # noqa: E402
 from surfaces.compiled import FORMULA_ID, grad_at  # noqa: E402
 from surfaces.formula import from_formula  # noqa: E402
@@ -108,7 +108,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true", help="one repeat (checks that the script runs)")
     reps = 1 if ap.parse_args().smoke else 15
-    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min)")
+    print(load_line())
     print(f"one run of {STEPS:,} GD steps (lr 1e-4), median of {reps}:")
     print(f"{'surface':12s} {'built-in ms':>12s} {'machine code ms':>16s} {'ratio':>6s} {'tape ms':>8s} {'ratio':>6s}")
     for name, text in SPELLED.items():
@@ -124,7 +124,7 @@ def main():
                  median_time(lambda: gd_tape(tape, outputs, x, y, 1e-4, STEPS), reps)[0]]
         print(f"{name:12s} {times[0] * 1e3:12.2f} {times[1] * 1e3:16.2f} {times[1] / times[0]:6.2f} "
               f"{times[2] * 1e3:8.2f} {times[2] / times[0]:6.2f}")
-    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    print(load_line(windows=False))
 
 
 if __name__ == "__main__":
