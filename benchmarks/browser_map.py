@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import load_line  # noqa: E402
 from serving.capacity import open_playground, served  # noqa: E402
 from serving.loadtest import run_coroutine  # noqa: E402
 
@@ -38,22 +39,25 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 MAP = ".js-plotly-plot:has(g.imagelayer image)"
-RUN1_PATH = """() => {  // Run 1's path: the line trace named after Run 1 (a casing, if any, is named "casing")
+RUN1 = """() => {  // Run 1's path as drawn: [its data, its SVG path] (a casing, if any, is named "casing")
     const gd = document.querySelector('%s');
     const k = gd.data.findIndex(t => t.mode === 'lines' && String(t.name).startsWith('Run 1'));
-    return gd.calcdata[k][0].node3.node().querySelector('path.js-line');
+    return [gd.data[k].x, gd.calcdata[k][0].node3.node().querySelector('path.js-line').getAttribute('d')];
 }""" % MAP
 
-WATCH = """(pathFinder) => { window.__descentWatch = new Promise(resolve => {
-    // time from the next key press to the next change of Run 1's path (the map redrawn: a new node or a new d)
+WATCH = """(finder) => { window.__descentWatch = new Promise(resolve => {
+    // time from the next key press to the first frame that shows Run 1's new path: new data drawn (a rate so
+    // small that the path looks the same is still a new picture) or a new SVG path; -1 after 30 s without one
     let pressed = null;
     document.addEventListener('keydown', () => { pressed = performance.now(); }, {capture: true, once: true});
-    const find = eval(pathFinder);
-    const before = find().getAttribute('d');
+    const find = eval(finder);
+    const [x0, d0] = find();
+    const t0 = performance.now();
     function poll() {
         let now = null;
-        try { now = find().getAttribute('d'); } catch (e) {}
-        if (pressed !== null && now !== null && now !== before) resolve(performance.now() - pressed);
+        try { now = find(); } catch (e) {}
+        if (pressed !== null && now !== null && (now[0] !== x0 || now[1] !== d0)) resolve(performance.now() - pressed);
+        else if (performance.now() - t0 > 30000) resolve(-1);
         else requestAnimationFrame(poll);
     }
     requestAnimationFrame(poll);
@@ -122,9 +126,12 @@ def moves(browser, url: str, count: int) -> tuple[list[float], list[int]]:
     for k in range(count):
         slider.focus()
         received.clear()
-        page.evaluate(WATCH, RUN1_PATH)  # armed: it resolves on the path's change after the next key press
+        page.evaluate(WATCH, RUN1)  # armed: it resolves on the path's change after the next key press
         slider.press("ArrowLeft")  # always a rate this page has not shown yet: every move computes
-        latencies.append(float(page.evaluate("() => window.__descentWatch")))
+        latency = float(page.evaluate("() => window.__descentWatch"))
+        if latency < 0:
+            raise RuntimeError(f"move {k + 1}: Run 1's path did not change within 30 s of the key press")
+        latencies.append(latency)
         page.wait_for_timeout(800)  # the rest of the rerun's messages, and the arrays fetched
         sizes.append(sum(received) + page.evaluate(MEDIA_BYTES))
     context.close()
@@ -172,8 +179,7 @@ def main() -> int:
     ap.add_argument("--peer-legacy", action="store_true",
                     help="the peer draws the map with st.plotly_chart (its Play button is Plotly's own)")
     args = ap.parse_args()
-    load = os.getloadavg()
-    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    print(f"before, {load_line()} on {os.cpu_count()} cores")
     results = {"this checkout": measure(ROOT, args.moves, legacy=False)}
     if args.peer:
         results["peer"] = measure(Path(args.peer), args.moves, legacy=args.peer_legacy)
@@ -188,8 +194,7 @@ def main() -> int:
         mine, peer = results["this checkout"], results["peer"]
         print(f"\nthis checkout / peer: key press to new paths {mine['latency'] / peer['latency']:.2f}, bytes per move "
               f"{mine['bytes'] / peer['bytes']:.3f}, Play positions {mine['play'] / max(peer['play'], 1e-9):.1f}×")
-    load = os.getloadavg()
-    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"after, {load_line()}")
     return 0
 
 

@@ -30,6 +30,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import load_line  # noqa: E402
 from serving.capacity import served  # noqa: E402
 from serving.loadtest import PLAYGROUND, own_view_state, slider_values  # noqa: E402
 from serving.protocol import Session, slider_state  # noqa: E402
@@ -129,8 +130,7 @@ def main() -> int:
     ap.add_argument("--peer", default=None, help="another checkout (e.g. the main branch before a change), "
                                                   "measured the same way in the same run")
     args = ap.parse_args()
-    load = os.getloadavg()
-    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    print(f"before, {load_line()} on {os.cpu_count()} cores")
     results = {"this checkout": measure(ROOT, args.moves, args.page)}
     if args.peer:
         results["peer"] = measure(Path(args.peer), args.moves, args.page)
@@ -145,8 +145,7 @@ def main() -> int:
         if "peer" in results and what in mine:
             ratio = statistics.median(mine[what][0]) / statistics.median(results["peer"][what][0])
             print(f"{LABELS[what]}: CPU this checkout / peer = {ratio:.2f}")
-    load = os.getloadavg()
-    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"after, {load_line()}")
     return 0
 
 
