@@ -28,11 +28,10 @@ sys.path.insert(0, str(ROOT))
 
 import optimizers  # noqa: E402
 import surfaces  # noqa: E402
-from benchmarks.machine import load_line  # noqa: E402
+from benchmarks.machine import load_line, spelled_surfaces  # noqa: E402
 from benchmarks.engine import median_time  # noqa: E402
 from surfaces.formula import FormulaError, from_formula  # noqa: E402
 from tests.test_formula_security import HOSTILE, MARKER  # noqa: E402
-from tests.test_formula_surface import SPELLED  # noqa: E402
 
 STEPS = 100_000
 
@@ -68,9 +67,7 @@ def main():
 
     print(f"\none run of {STEPS:,} steps, median of {reps}:")
     print(f"{'surface':12s} {'optimizer':9s} {'built-in ms':>12s} {'formula ms':>11s} {'ratio':>6s}")
-    for name, text in SPELLED.items():
-        built = surfaces.get(name)
-        typed = from_formula(text, bounds=built.bounds, start=tuple(built.start))
+    for name, built, typed in spelled_surfaces():
         for opt in ("gd", "adam"):
             optimizer = optimizers.get(opt, lr=1e-3)
             times = [median_seconds(lambda s=s: optimizers.simulate(s, optimizer, steps=STEPS, record=("path",)),

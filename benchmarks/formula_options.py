@@ -27,12 +27,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import surfaces  # noqa: E402
-from benchmarks.machine import load_line  # noqa: E402
+from benchmarks.machine import load_line, spelled_surfaces  # noqa: E402
 from benchmarks.engine import median_time  # noqa: E402
 from surfaces.compiled import FORMULA_ID, grad_at  # noqa: E402
-from surfaces.formula import from_formula  # noqa: E402
-from tests.test_formula_surface import SPELLED  # noqa: E402
 
 STEPS = 100_000
 OPS = ("const", "x", "y", "add", "mul", "div", "neg", "powi", "sqrt", "exp", "log", "sin", "cos")
@@ -111,9 +108,7 @@ def main():
     print(load_line())
     print(f"one run of {STEPS:,} GD steps (lr 1e-4), median of {reps}:")
     print(f"{'surface':12s} {'built-in ms':>12s} {'machine code ms':>16s} {'ratio':>6s} {'tape ms':>8s} {'ratio':>6s}")
-    for name, text in SPELLED.items():
-        built = surfaces.get(name)
-        typed = from_formula(text, bounds=built.bounds, start=tuple(built.start))
+    for name, built, typed in spelled_surfaces():
         tape, outputs = tape_of(typed)
         x, y = (float(v) for v in built.start)
         ends = [gd_compiled(built.kernel_id, built.params, x, y, 1e-4, STEPS),

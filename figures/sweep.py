@@ -26,10 +26,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 import i18n
+from lab.runs import PALETTE, RunView
 from lab.sweep import LABELS, display_name, label_text, parse_pick
 
 from .diagnostics import FLOOR, line_color, lowest_loss
-from .runs import PALETTE, RunView
 
 # Distinct on Streamlit's light and dark backgrounds.
 OPTIMIZER_COLORS = ("#1f77b4", "#e8590c", "#2f9e44")

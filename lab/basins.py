@@ -36,7 +36,7 @@ import numpy as np
 import i18n
 import optimizers
 import surfaces
-from figures.runs import PALETTE, RunView
+from lab.runs import PALETTE, RunView
 from optimizers import outcomes
 from optimizers.catalog import VARIANTS
 from surfaces.critical import hessian_kinds

@@ -9,7 +9,7 @@ import numpy as np
 import i18n
 import optimizers
 import surfaces
-from figures.runs import PALETTE, RunView
+from lab.runs import PALETTE, RunView
 
 from . import controls as C
 from . import surface_choice

@@ -46,7 +46,7 @@ import numpy as np
 import i18n
 import optimizers
 import surfaces
-from figures.runs import PALETTE, RunView
+from lab.runs import PALETTE, RunView
 from optimizers import outcomes
 
 from .playground import RunSpec, eta_series

@@ -47,7 +47,7 @@ LR_LO, LR_HI = 1e-8, 10.0  # the allowed learning-rate range (lab.controls.LR_OP
 MAX_RATES = 200
 MAX_STEPS = 100_000
 MAX_OPTIMIZERS = 3
-MAX_PICKS = 4  # chosen rates on the map: one colour each (figures.runs.PALETTE)
+MAX_PICKS = 4  # chosen rates on the map: one colour each (lab.runs.PALETTE)
 MAX_RECORDED = 2_000  # recorded points per run (plus the tail): 200 runs × 2,010 points × 16 B = 6.4 MB
 TAIL = outcomes.TAIL  # the last steps recorded one by one, to tell a bounce from a crawl
 

@@ -15,7 +15,7 @@ from PIL import Image, ImageColor
 from figures.animation import LABELS, animation, exact_indices, frame_plan, render_frames
 from figures.canvas import Canvas
 from figures.pixels import polylines
-from figures.runs import PALETTE
+from lab.runs import PALETTE
 from figures.export import chart_config, figure_html
 from figures.map import path_map
 from lab.exports import COLUMNS, parse_runs_csv, runs_csv

@@ -13,7 +13,7 @@ import pytest
 import optimizers
 import surfaces
 from figures.diagnostics import FLOOR, diagnostics, line_color
-from figures.runs import PALETTE, RunView
+from lab.runs import PALETTE, RunView
 from figures.schedule_plot import MAX_POINTS, schedule_figure
 from tests.apptest_helpers import decode
 

@@ -12,7 +12,7 @@ import pytest
 import optimizers
 import surfaces
 from figures.inspector import ARROWS, clamp_index, step_figure, step_table, step_vectors
-from figures.runs import PALETTE, RunView
+from lab.runs import PALETTE, RunView
 
 VARIANTS = ("torch", "lecture")
 

@@ -10,7 +10,7 @@ from PIL import Image
 import optimizers
 import surfaces
 from figures.map import CLICK_GRID_NAME, LEVELS, path_map, surface_image
-from figures.runs import PALETTE, RunView
+from lab.runs import PALETTE, RunView
 from figures.surface3d import surface_3d
 from tests.apptest_helpers import as_json, decode, walk_numbers
 

@@ -8,7 +8,7 @@ import surfaces
 from figures.diagnostics import diagnostics_spec
 from figures.map import BROWSER_POINTS, CASING_NAME, map_split, path_map, surface_image
 from figures.packed import MIN_ARRAY, dumps, join, pack, split, unpack
-from figures.runs import PALETTE, RunView
+from lab.runs import PALETTE, RunView
 from lab.playground import RunSpec, View, run_view
 from tests.apptest_helpers import decode
 

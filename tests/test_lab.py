@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import optimizers
-from figures.runs import PALETTE
+from lab.runs import PALETTE
 from lab import controls as C
 from lab.playground import RunSpec, View, run_view, verdict
 

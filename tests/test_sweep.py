@@ -7,7 +7,7 @@ import pytest
 import optimizers
 import surfaces
 from figures.map import CASING_NAME, path_map
-from figures.runs import PALETTE
+from lab.runs import PALETTE
 from figures.sweep import OPTIMIZER_COLORS, SYMBOLS, run_views, sweep_figure
 from lab import sweep as S
 from lab.sweep import SweepConfig, run_sweep

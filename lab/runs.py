@@ -1,4 +1,4 @@
-"""RunView: one run as the figures see it (a K = 1 trajectory, its label, colour and η_t)."""
+"""RunView: one run as the pages and figures see it (a K = 1 trajectory, its label, colour and η_t)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
