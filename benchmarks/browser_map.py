@@ -6,7 +6,7 @@
 Starts a fresh app process and Debian's headless Chromium on this machine (playwright), opens the
 Playground as a new student would and measures:
 
-- first visit (a new browser, the server already running): from navigation to the map drawn with
+- first visit (a new browser, the server already running and its once-only background warm-up over): from navigation to the map drawn with
   its paths (the page usable), and the bytes
   the browser transferred for plotly.js on that visit and on a second one in the same browser
   (0 when it came from the browser's cache);
@@ -28,10 +28,13 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import load_line  # noqa: E402
+from benchmarks.machine import load_line, wait_quiet  # noqa: E402
+from lab.surface_choice import WARM_UP_AFTER_S  # noqa: E402
 from serving.capacity import open_playground, served  # noqa: E402
 from serving.loadtest import run_coroutine  # noqa: E402
 
@@ -159,8 +162,10 @@ def play(browser, url: str, legacy: bool) -> list[float]:
 def measure(root: Path, count: int, legacy: bool) -> dict:
     from playwright.sync_api import sync_playwright
 
-    with served(1, root) as (url, _, _), sync_playwright() as p:
+    with served(1, root) as (url, pids, _), sync_playwright() as p:
+        opened = time.monotonic()
         run_coroutine(open_playground(url))  # the process's own first run (imports, the engine): start-up, not a visit
+        wait_quiet(psutil.Process(pids[0]), opened, WARM_UP_AFTER_S + 1.0)  # and its once-only background warm-up
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             visit, first, again = first_visit(browser, url)

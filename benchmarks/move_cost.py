@@ -10,6 +10,8 @@ Starts a fresh app process, opens one session as a browser does (serving/protoco
   then repeats the same moves (cache hits: the peer, what a rerun costs without computing);
 - Home: reruns the page ``--moves`` times (the language picker's rerun; nothing changes).
 
+Before measuring, it waits for the process's once-only background work after its first page
+(``lab.surface_choice.WARM_UP_AFTER_S``: sympy and LLVM warmed for typed formulas) to end.
 Per move: the app process's CPU time (Linux counts it in ticks of 10 ms, so per batch of 10 moves,
 from the first request to 50 ms after the last rerun finished), the bytes of the messages the
 browser received, and the latency. Prints medians, and the ratio of a computing move to a cache hit
@@ -30,7 +32,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import load_line  # noqa: E402
+from benchmarks.machine import load_line, wait_quiet  # noqa: E402
+from lab.surface_choice import WARM_UP_AFTER_S  # noqa: E402
 from serving.capacity import served  # noqa: E402
 from serving.loadtest import PLAYGROUND, own_view_state, slider_values  # noqa: E402
 from serving.protocol import Session, slider_state  # noqa: E402
@@ -67,9 +70,16 @@ async def measure_moves(session: Session, process: psutil.Process, changes) -> t
     return cpu_per_move, sizes, latencies
 
 
+async def quiet(process: psutil.Process, opened: float) -> None:
+    """Until the process's background warm-up after its first page is over (not a move's cost)."""
+    await asyncio.to_thread(wait_quiet, process, opened, WARM_UP_AFTER_S + 1.0)
+
+
 async def playground(url: str, process: psutil.Process, moves: int):
+    opened = time.monotonic()
     session = await Session.open(url, "playground", timeout=120)
     await session.run(timeout=120)
+    await quiet(process, opened)
     await session.run([own_view_state(session, PLAYGROUND, 3)])
     slider = session.widget(PLAYGROUND.slider)
     values = [v for v in slider.options if 1e-7 <= float(v) <= 3e-2] if len(slider.options) else \
@@ -84,8 +94,10 @@ async def playground(url: str, process: psutil.Process, moves: int):
 
 
 async def home(url: str, process: psutil.Process, moves: int):
+    opened = time.monotonic()
     session = await Session.open(url, "", timeout=120)
     await session.run(timeout=120)
+    await quiet(process, opened)
     await measure_moves(session, process, [[]] * 3)  # warm
     reruns = await measure_moves(session, process, [[]] * moves)
     await session.close()

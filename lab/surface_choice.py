@@ -22,6 +22,10 @@ from surfaces.formula.examples import DEFAULT, EXAMPLES
 FORMULA = surfaces.FORMULA
 BOUND_NAMES = ("x0", "x1", "y0", "y1")
 COORDINATE_LIMIT = MAX_COORDINATE  # a window's bounds may lie within ±this
+# The first formula of a server process imports sympy and starts LLVM's JIT (about 1 s of one core): a page
+# with the picker does that in the background this many seconds after it is first loaded (once its own first
+# run, the heaviest, has had the machine), not when a student first types. Benchmarks wait it out.
+WARM_UP_AFTER_S = 5.0
 
 
 @dataclass(frozen=True)

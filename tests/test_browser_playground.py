@@ -167,17 +167,34 @@ def test_the_scrubber_drives_the_step_inspector(page, app_server):
     no_error(page)
 
 
-def test_the_map_at_phone_size(page, app_server):
+TITLES_OUTSIDE = """gd => {  // the subplot titles drawn past the chart's left or right edge: [text, left, right, width]
+    const box = gd.getBoundingClientRect();
+    return [...gd.querySelectorAll('g.annotation text')].map(t => [t.textContent, t.getBoundingClientRect()])
+        .filter(([, r]) => r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1))
+        .map(([text, r]) => [text, r.left - box.left, r.right - box.left, box.width]);
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-TW"])
+def test_the_map_and_the_diagnostics_titles_fit_a_phone(page, app_server, lang):
+    """At a phone's width the map fits the screen, and every title of the diagnostics' four panels lies inside
+    the chart (their long titles ran past its right edge before they were fitted)."""
+    from playwright.sync_api import expect
+
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{app_server}/playground")
+    page.goto(f"{app_server}/playground?lang={lang}")
     chart = the_map(page)
     chart.locator(PATH).first.wait_for(state="attached", timeout=TIMEOUT_MS)
     settle(page)
     chart.scroll_into_view_if_needed()
-    box = chart.bounding_box()
-    assert box["width"] <= 390
+    assert chart.bounding_box()["width"] <= 390
+    diagnostics = page.locator(".dl-chart").filter(has=page.locator("g.annotation")).first
+    expect(diagnostics.locator("g.annotation text")).to_have_count(4)
+    diagnostics.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)  # the titles are fitted once the panels' places are known
+    assert diagnostics.evaluate(TITLES_OUTSIDE) == []
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "playground-phone.png"))
+    page.screenshot(path=str(ARTIFACTS / f"playground-phone-{lang}.png"))
     no_error(page)
 
 

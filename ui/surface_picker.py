@@ -25,11 +25,8 @@ FORMULA = choice.FORMULA
 START_KEYS = ("start_x_{}", "start_y_{}")  # start widgets per surface name, as the Playground names its own
 CONTEXT = 16  # characters shown on each side of the one a refusal points at
 
-# The first formula of a server process imports sympy and starts LLVM's JIT (about 1 s of one core): do
-# that in the background a few seconds after a page with this picker is first loaded (once its own
-# first run, the heaviest, has had the machine), not when a student first types.
-WARM_UP_AFTER_S = 5.0
-_warm_up = threading.Timer(WARM_UP_AFTER_S, prepare, args=(DEFAULT.text,))
+# The first formula's imports and JIT, in the background (lab.surface_choice.WARM_UP_AFTER_S says why).
+_warm_up = threading.Timer(choice.WARM_UP_AFTER_S, prepare, args=(DEFAULT.text,))
 _warm_up.daemon = True
 _warm_up.start()
 

@@ -188,6 +188,81 @@ function themed(layout, t, opts) {
   return out;
 }
 
+// ---------------------------------------------------------------- titles that fit a narrow chart
+// A subplot's title is an annotation one line wide, centred over its plot area; on a phone it ran
+// past the chart's edges. A title that does not fit the room around its plot is centred on the
+// whole chart instead; if it still does not fit it shrinks, down to MIN_FONT, and then breaks at
+// spaces into as few lines as fit, its foot kept above its plot.
+const MIN_FONT = 10;
+
+function breakLines(words, fits) {
+  const lines = [];
+  let line = "";
+  for (const word of words) {
+    if (line && !fits(line + " " + word)) {
+      lines.push(line);
+      line = word;
+    } else line = line ? line + " " + word : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+// place(a): {room, x}, the width a title may take and the paper x it is then centred at;
+// measure(text, size): the text's width in pixels at that font size
+export function fitTitles(annotations, size, place, measure) {
+  return annotations.map((a) => {
+    const text = String(a.text || "");
+    if (!text || text.includes("<br>") || (a.xref || "paper") !== "paper") return a;
+    const fontSize = (a.font && a.font.size) || size;
+    const { room, x } = place(a);
+    const wide = measure(text, fontSize);
+    if (!(room > 0)) return a;
+    if (wide <= room) return x === a.x ? a : { ...a, x, xanchor: "center" };
+    const shrunk = Math.max(MIN_FONT, Math.min(fontSize, Math.floor((fontSize * room) / wide)));
+    const lines = breakLines(text.split(" "), (line) => measure(line, shrunk) <= room);
+    const up = (lines.length - 1) * shrunk * 1.3;
+    return { ...a, x, xanchor: "center", text: lines.join("<br>"), yshift: (a.yshift || 0) + up,
+             font: { ...(a.font || {}), size: shrunk } };
+  });
+}
+
+function titlePlace(view, a) {
+  const width = view.root.clientWidth;
+  const size = view.gd._fullLayout && view.gd._fullLayout._size; // the plot area, once drawn
+  const x = typeof a.x === "number" ? a.x : 0.5;
+  if (!size || !(size.w > 0)) return { room: width, x };
+  const centre = size.l + x * size.w;
+  const around = 2 * Math.min(centre, width - centre) - 8;
+  return { room: around, x, whole: { room: width - 8, x: (width / 2 - size.l) / size.w } };
+}
+
+let canvas = null;
+function measurer(family) {
+  canvas ??= document.createElement("canvas");
+  const ctx = canvas.getContext("2d");
+  return (text, size) => {
+    ctx.font = `${size}px ${family}`;
+    return ctx.measureText(text.replace(/<[^>]*>/g, "")).width;
+  };
+}
+
+function fitted(view, annotations, size) {
+  const measure = measurer(view.family);
+  // the room around the plot first; a title that does not fit there is placed on the whole chart
+  return fitTitles(annotations, size, (a) => {
+    const p = titlePlace(view, a);
+    return p.whole && measure(String(a.text || ""), (a.font && a.font.size) || size) > p.room ? p.whole : p;
+  }, measure);
+}
+
+function refit(view) {
+  if (!view.titles || !window.Plotly || !view.gd.layout) return null;
+  const annotations = fitted(view, view.titles, view.gd.layout.font.size);
+  if (JSON.stringify(annotations) === JSON.stringify(view.gd.layout.annotations)) return null;
+  return window.Plotly.relayout(view.gd, { annotations });
+}
+
 function thicken(data, opts) {
   if (!opts.present) return data;
   return data.map((trace) => {
@@ -245,11 +320,14 @@ function newView(root) {
   gd._descent = view; // the browser tests read the animation's state here
   gd.addEventListener("mousedown", (e) => (view.down = [e.clientX, e.clientY]), true);
   gd.addEventListener("click", (e) => clicked(view, e), true);
+  view.refit = () => refit(view); // a phone turned, a window resized: titles fitted to the new width
+  window.addEventListener("resize", view.refit);
   return view;
 }
 
 function destroy(view) {
   cancelAnimationFrame(view.raf);
+  window.removeEventListener("resize", view.refit);
   if (window.Plotly) window.Plotly.purge(view.gd);
   view.root.__descent = null;
 }
@@ -261,6 +339,9 @@ async function draw(view, payload, token) {
   if (token !== view.token) return;
   const data = thicken(figure.data, opts);
   const layout = themed(figure.layout, theme(view.root), opts);
+  view.titles = layout.annotations;
+  view.family = layout.font.family;
+  layout.annotations = fitted(view, view.titles, layout.font.size);
   const map = opts.map || null;
   view.click = Boolean(map && map.click);
   view.opts = opts;
@@ -269,6 +350,7 @@ async function draw(view, payload, token) {
   view.gd.classList.add("dl-chart");
   await Plotly.react(view.gd, data, layout, config);
   if (token !== view.token) return;
+  await refit(view); // now that the plot area's place is known
   if (!view.hooked) {
     view.hooked = true; // a zoom, a resize or a legend click redraws the markers at their start
     view.gd.on("plotly_afterplot", () => view.anim && place(view, true));
