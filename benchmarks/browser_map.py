@@ -28,14 +28,12 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import load_line, wait_quiet  # noqa: E402
+from benchmarks.machine import load_line  # noqa: E402
 from lab.surface_choice import WARM_UP_AFTER_S  # noqa: E402
-from serving.capacity import open_playground, served  # noqa: E402
+from serving.capacity import open_playground, served, wait_quiet  # noqa: E402
 from serving.loadtest import run_coroutine  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -165,7 +163,7 @@ def measure(root: Path, count: int, legacy: bool) -> dict:
     with served(1, root) as (url, pids, _), sync_playwright() as p:
         opened = time.monotonic()
         run_coroutine(open_playground(url))  # the process's own first run (imports, the engine): start-up, not a visit
-        wait_quiet(psutil.Process(pids[0]), opened, WARM_UP_AFTER_S + 1.0)  # and its once-only background warm-up
+        wait_quiet(pids, opened, WARM_UP_AFTER_S + 1.0)  # and its once-only background warm-up
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             visit, first, again = first_visit(browser, url)

@@ -9,7 +9,7 @@
 Starts what ``scripts/serve --processes 2`` starts (two app processes behind
 nginx) with a fresh room store (SQLite in a temporary state directory, unless
 --store names one), warms both processes (imports, the Playground's first
-run), then runs serving/roomtest.py: the instructor pinned to one process
+run, the background warm-up after it), then runs serving/roomtest.py: the instructor pinned to one process
 (app0), every student to the other (app1). Prints Markdown: the machine's load
 (``uptime``) before and after, and the measurements against the targets.
 """
@@ -25,9 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from serving.capacity import cpu_seconds, open_playground  # noqa: E402
+from serving.capacity import cpu_seconds, warm  # noqa: E402
 from serving.deploy import Fleet  # noqa: E402
-from serving.loadtest import run_coroutine  # noqa: E402
 from serving.roomtest import RoomPlan, run  # noqa: E402
 from serving.stats import percentile  # noqa: E402
 from tests.serving_helpers import free_port  # noqa: E402
@@ -109,8 +108,8 @@ def record(students: int = 60, pushes: int = 3, idle: float = 15.0, submit_windo
     fleet = Fleet(2, free_port(), free_port(), output=log)
     try:
         fleet.start()
-        for i in range(2):  # imports and the Playground's first run: start-up, not the lecture
-            run_coroutine(open_playground(fleet.app_url(i)))
+        # imports, the Playground's first run and the warm-up after it: start-up, not the lecture
+        warm([fleet.app_url(i) for i in range(2)], [app.pid for app in fleet.apps], "playground")
         before = uptime()
         plan = RoomPlan(fleet.url, students=students, pushes=pushes, idle=idle, submit_window=submit_window,
                         push_page=page, cpu_of=lambda: cpu_seconds([fleet.apps[1].pid]))

@@ -1,7 +1,5 @@
-"""What the benchmarks print about the machine they ran on (it is shared, so every figure comes with its load),
-and a wait for an app process's one-time background work to end before its per-move cost is measured."""
+"""What the benchmarks print about the machine they ran on (it is shared, so every figure comes with its load)."""
 import os
-import time
 
 
 def load_line(windows: bool = True) -> str:
@@ -20,18 +18,3 @@ def spelled_surfaces():
         built = surfaces.get(name)
         yield name, built, from_formula(text, bounds=built.bounds, start=tuple(built.start))
 
-
-def wait_quiet(process, since: float, after_s: float, window_s: float = 0.5, busy: float = 0.05,
-               longest_s: float = 60.0) -> float:
-    """Wait until ``after_s`` seconds have passed since ``since`` (a ``time.monotonic()``) and then until
-    ``process`` (a psutil.Process) used less than ``busy`` of a core over ``window_s``: an app process's
-    once-only background work (``lab.surface_choice.WARM_UP_AFTER_S``) is then over and is not counted
-    as the cost of the moves measured next. Returns the seconds waited; gives up after ``longest_s``."""
-    started = time.monotonic()
-    time.sleep(max(0.0, since + after_s - started))
-    while time.monotonic() - started < longest_s:
-        before = sum(process.cpu_times()[:2])
-        time.sleep(window_s)
-        if sum(process.cpu_times()[:2]) - before < busy * window_s:
-            break
-    return time.monotonic() - started

@@ -32,9 +32,9 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import load_line, wait_quiet  # noqa: E402
+from benchmarks.machine import load_line  # noqa: E402
 from lab.surface_choice import WARM_UP_AFTER_S  # noqa: E402
-from serving.capacity import served  # noqa: E402
+from serving.capacity import served, wait_quiet  # noqa: E402
 from serving.loadtest import PLAYGROUND, own_view_state, slider_values  # noqa: E402
 from serving.protocol import Session, slider_state  # noqa: E402
 from serving.stats import percentile  # noqa: E402
@@ -72,7 +72,7 @@ async def measure_moves(session: Session, process: psutil.Process, changes) -> t
 
 async def quiet(process: psutil.Process, opened: float) -> None:
     """Until the process's background warm-up after its first page is over (not a move's cost)."""
-    await asyncio.to_thread(wait_quiet, process, opened, WARM_UP_AFTER_S + 1.0)
+    await asyncio.to_thread(wait_quiet, [process.pid], opened, WARM_UP_AFTER_S + 1.0)
 
 
 async def playground(url: str, process: psutil.Process, moves: int):

@@ -5,6 +5,7 @@ import streamlit as st
 
 from classroom import NotInstructor, RoomClosed, RoomGone, StoreDown
 from figures.board import board_map, outcome_chart
+from figures.packed import split
 from lab import board as B
 from lab.playground import view_from_link
 from lab.room import Question
@@ -13,6 +14,7 @@ from optimizers import outcomes
 from ui import room
 from ui.i18n import lang, t
 from ui.page import finish, setup
+from ui.plot import show
 
 setup("board")
 
@@ -105,7 +107,7 @@ else:
     for e in distinct.values():
         paths.setdefault(e.answer.outcome, []).append(e.answer.path)
     starts = {tuple(e.answer.path[0]) for e in distinct.values() if len(e.answer.path)}
-    st.plotly_chart(board_map(surface, paths, names(), sorted(starts), lang=lang()), config=CHART, key="board_map")
+    show(split(board_map(surface, paths, names(), sorted(starts), lang=lang())), config=CHART, key="board_map")
     st.caption(t("board.map_caption", shown=len(distinct), n=len(entries)))
 
     st.subheader(t("board.outcomes"))
@@ -119,8 +121,8 @@ else:
         values = [float(v) for v, e in zip(numbers, entries) if e.answer is not None]
     else:
         values = [e.values.get(setting, "") for e in answered]
-    st.plotly_chart(outcome_chart(values, [e.answer.outcome for e in answered], names(), question.label(setting),
-                                  lang=lang()), config=CHART, key="board_outcomes")
+    show(split(outcome_chart(values, [e.answer.outcome for e in answered], names(), question.label(setting),
+                             lang=lang())), config=CHART, key="board_outcomes")
     st.caption(t("board.outcomes_caption"))
 
     st.subheader(t("board.table"))

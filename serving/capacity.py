@@ -105,6 +105,32 @@ def start_up() -> tuple[float, float]:
             stop(app)
 
 
+def wait_quiet(pids, since: float, after_s: float, window_s: float = 0.5, busy: float = 0.05,
+               longest_s: float = 60.0) -> float:
+    """Wait until ``after_s`` seconds have passed since ``since`` (a ``time.monotonic()``) and then until the
+    processes ``pids`` used less than ``busy`` of a core over ``window_s``: an app process's once-only
+    background work after its first page (``lab.surface_choice.WARM_UP_AFTER_S``) is then over and is
+    not counted as load. Returns the seconds waited; gives up after ``longest_s``."""
+    started = time.monotonic()
+    time.sleep(max(0.0, since + after_s - started))
+    while time.monotonic() - started < longest_s:
+        before = cpu_seconds(pids)
+        time.sleep(window_s)
+        if cpu_seconds(pids) - before < busy * window_s:
+            break
+    return time.monotonic() - started
+
+
+def warm(app_urls, pids, page: str) -> None:
+    """Every app process's start-up: its imports, ``page``'s first run and the background warm-up after it."""
+    from lab.surface_choice import WARM_UP_AFTER_S
+
+    opened = time.monotonic()
+    for url in app_urls:
+        run_coroutine(open_page(url, page))
+    wait_quiet(pids, opened, WARM_UP_AFTER_S + 1.0)
+
+
 def cpu_seconds(pids) -> float:
     total = 0.0
     for pid in pids:
@@ -149,7 +175,7 @@ def measure(processes: int, sessions: int, duration: float, interval: float = 5.
 
     scenario = scenario or (PLAYGROUND_SHARED if shared else PLAYGROUND)
     with served(processes) as (url, pids, app_urls):
-        run_coroutine(open_page(url, scenario.page))  # imports and the first page: start-up, not load
+        warm(app_urls, pids, scenario.page)  # each process's start-up, not load
         cpu0, wall0 = cpu_seconds(pids), time.perf_counter()
         with peak_memory(pids) as memory:
             summary = run(Plan(url, sessions, interval, duration, timeout=120.0, scenario=scenario))
