@@ -29,7 +29,6 @@ from serving.capacity import cpu_seconds, warm  # noqa: E402
 from serving.deploy import Fleet  # noqa: E402
 from serving.roomtest import RoomPlan, run  # noqa: E402
 from serving.stats import percentile  # noqa: E402
-from tests.serving_helpers import free_port  # noqa: E402
 
 
 def uptime() -> str:
@@ -105,7 +104,7 @@ def record(students: int = 60, pushes: int = 3, idle: float = 15.0, submit_windo
         os.environ["DESCENT_LAB_STATE_DIR"] = state.name
     shown = store.split("@")[-1] if store else "SQLite in a fresh state directory"
     log = tempfile.TemporaryFile(mode="w+")
-    fleet = Fleet(2, free_port(), free_port(), output=log)
+    fleet = Fleet.on_free_ports(2, output=log)
     try:
         fleet.start()
         # imports, the Playground's first run and the warm-up after it: start-up, not the lecture

@@ -8,7 +8,6 @@ that served one load test is not a fair start for the next.
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import tempfile
 import threading
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from .deploy import ROOT, Fleet, app_command, stop, wait_healthy
+from .deploy import ROOT, Fleet, app_command, free_ports, stop, wait_healthy
 from .loadtest import Plan, run, run_coroutine
 from .metrics import fetch_cache_lookups
 from .protocol import Session
@@ -44,19 +43,13 @@ class Capacity:
         return self.cpu_s / self.wall_s
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def served(processes: int, root=ROOT):
     """Yields ``(url, app pids, app urls)``: one app process, or ``processes`` of them behind nginx.
     ``root``: the checkout whose app.py one process runs (another one serves as a benchmark's peer)."""
     log = tempfile.TemporaryFile(mode="w+")
     if processes == 1:
-        port = free_port()
+        port = free_ports()
         app = subprocess.Popen(app_command(port), cwd=root, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_healthy(f"http://127.0.0.1:{port}", app)
@@ -65,7 +58,7 @@ def served(processes: int, root=ROOT):
             stop(app)
             log.close()
         return
-    fleet = Fleet(processes, free_port(), free_port(), output=log)
+    fleet = Fleet.on_free_ports(processes, output=log)
     try:
         fleet.start()
         yield fleet.url, [app.pid for app in fleet.apps], [fleet.app_url(i) for i in range(processes)]
@@ -92,7 +85,7 @@ async def open_playground(url: str) -> float:
 
 def start_up() -> tuple[float, float]:
     """(seconds from starting a process to /_stcore/health ok, seconds to the first finished Playground run)."""
-    port = free_port()
+    port = free_ports()
     with tempfile.TemporaryFile(mode="w+") as log:
         started = time.perf_counter()
         app = subprocess.Popen(app_command(port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

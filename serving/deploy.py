@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -114,6 +115,31 @@ def stop(process: subprocess.Popen, timeout: float = STOP_TIMEOUT_S) -> None:
             process.wait(timeout=timeout)
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _any_free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_ports(count: int = 1, tries: int = 100) -> int:
+    """The first of ``count`` consecutive local ports that are free now (a fleet's app processes take
+    consecutive ports; on a busy machine the one after a free port is often some connection's own)."""
+    for _ in range(tries):
+        first = _any_free_port()
+        if first + count <= 65536 and all(_bindable(first + k) for k in range(count)):
+            return first
+    raise RuntimeError(f"free_ports: no {count} consecutive free ports found in {tries} tries")
+
+
 class Fleet:
     """App processes and nginx: ``start()``, then ``wait()`` until one exits, then ``stop()``."""
 
@@ -130,6 +156,11 @@ class Fleet:
         self.output = output  # where the children write (None: this process's stdout and stderr)
         self.apps: list[subprocess.Popen] = []
         self.nginx: subprocess.Popen | None = None
+
+    @classmethod
+    def on_free_ports(cls, processes: int = 2, **options) -> "Fleet":
+        """A fleet on ports free now (tests and benchmarks): nginx on one, the app processes on a run of others."""
+        return cls(processes, free_ports(), free_ports(processes), **options)
 
     @property
     def url(self) -> str:

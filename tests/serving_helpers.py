@@ -2,23 +2,16 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import tempfile
 
-from serving.deploy import ROOT, app_command, stop, wait_healthy
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from serving.deploy import ROOT, app_command, free_ports, stop, wait_healthy
 
 
 @contextlib.contextmanager
 def app_server(*options: str, script: str = "app.py"):
     """Yields ``(url, process)`` of a fresh ``streamlit run script`` with ``options``; stopped on exit."""
-    port = free_port()
+    port = free_ports()
     log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a full pipe would block the server
     process = subprocess.Popen(app_command(port, *options, script=script), cwd=ROOT, stdout=log,
                                stderr=subprocess.STDOUT)
@@ -48,7 +41,7 @@ def redis_server(timeout: float = 20.0):
     binary = REDIS_SERVER if shutil.which(REDIS_SERVER) else shutil.which("redis-server")
     if binary is None:
         raise FileNotFoundError(f"redis-server not found at {REDIS_SERVER} or on PATH (Debian: apt-get install redis-server)")
-    port = free_port()
+    port = free_ports()
     folder = tempfile.TemporaryDirectory(prefix="descent-lab-redis-")
     log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -85,7 +78,7 @@ def room_fleet(folder, monkeypatch):
 
     monkeypatch.setenv("DESCENT_LAB_STORE", f"sqlite:///{folder / 'rooms.sqlite3'}")
     log = open(folder / "fleet.log", "w")
-    fleet = Fleet(2, free_port(), free_port(), output=log)
+    fleet = Fleet.on_free_ports(2, output=log)
     try:
         fleet.start()
         yield fleet

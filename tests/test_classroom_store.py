@@ -12,7 +12,7 @@ from classroom.config import open_store
 from classroom.sqlite_store import SQLiteStore
 from classroom.store import (BadInput, NoQuestion, NotInstructor, RoomClosed, RoomFull, RoomGone, Rooms, StoreDown,
                              TooSoon)
-from tests.serving_helpers import free_port
+from serving.deploy import free_ports
 
 QUESTION = json.dumps({"text": "choose η", "page": "playground", "query": {}, "fields": {}})
 
@@ -34,7 +34,7 @@ def make_store(request, tmp_path):
         path = tmp_path / "rooms.sqlite3"
         return lambda: SQLiteStore(path)
     url = request.getfixturevalue("redis_url")
-    prefix = f"test-{request.node.name}-{free_port()}:"  # one server for the session: keys of their own per test
+    prefix = f"test-{request.node.name}-{free_ports()}:"  # one server for the session: keys of their own per test
 
     def make():
         from classroom.redis_store import RedisStore
@@ -259,7 +259,7 @@ def test_an_unreachable_sqlite_file_is_reported_as_down(tmp_path):
 
 
 def test_a_redis_server_that_does_not_answer_is_reported_as_down():
-    rooms = Rooms(open_store(f"redis://127.0.0.1:{free_port()}/0"))
+    rooms = Rooms(open_store(f"redis://127.0.0.1:{free_ports()}/0"))
     for action in (rooms.open, lambda: rooms.state("ABCDEF"), rooms.store.ping):
         with pytest.raises(StoreDown):
             action()

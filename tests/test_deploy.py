@@ -16,9 +16,8 @@ import psutil
 import pytest
 
 from serving.deploy import (ROOT, STICKY_COOKIE, Fleet, backend_name, healthy, nginx_command, render_config,
-                            split_lines, stop)
+                            free_ports, split_lines, stop)
 from serving.loadtest import Plan, run
-from tests.serving_helpers import free_port
 
 PROCESSES = 2  # what the tests run, and what the Dockerfile runs
 START_TIMEOUT_S = 120.0
@@ -55,9 +54,28 @@ def test_config_routes_each_known_cookie_to_its_own_process(tmp_path):
         render_config([], "127.0.0.1:8600", tmp_path)
 
 
+def test_a_fleet_on_free_ports_skips_a_run_with_a_busy_port_and_keeps_nginx_apart(tmp_path, monkeypatch):
+    import socket
+
+    import serving.deploy as D
+
+    with socket.socket() as taken:  # the port right after the one offered first for the apps is busy
+        taken.bind(("127.0.0.1", 0))
+        busy = taken.getsockname()[1]
+        offered = iter([busy - 1, busy - 1] + [D._any_free_port() for _ in range(20)])  # nginx, then the apps
+        monkeypatch.setattr(D, "_any_free_port", lambda: next(offered))
+        fleet = Fleet.on_free_ports(3, state_dir=tmp_path)
+        ports = fleet.app_ports
+        assert ports == list(range(ports[0], ports[0] + 3)) and fleet.port not in ports
+        assert busy not in ports and ports[0] != busy - 1
+        for port in ports:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", port))  # raises if the port were in use
+
+
 @pytest.mark.nginx
 def test_nginx_accepts_the_config(tmp_path):
-    fleet = Fleet(3, free_port(), free_port(), state_dir=tmp_path)
+    fleet = Fleet.on_free_ports(3, state_dir=tmp_path)
     config = fleet.write_config()
     check = subprocess.run(nginx_command(tmp_path, config) + ["-t"], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stderr
@@ -66,9 +84,9 @@ def test_nginx_accepts_the_config(tmp_path):
 # ----------------------------------------------------------------- scripts/serve, for real
 def start_serve(state_dir: Path):
     """scripts/serve with PROCESSES app processes; returns (process, url, app ports) once nginx is healthy."""
-    port, first = free_port(), free_port()
-    while first + PROCESSES > 65535 or port in range(first, first + PROCESSES):
-        port, first = free_port(), free_port()
+    port, first = free_ports(), free_ports(PROCESSES)
+    while port in range(first, first + PROCESSES):
+        port, first = free_ports(), free_ports(PROCESSES)
     log = open(state_dir.parent / "serve.log", "w")
     serve = subprocess.Popen([sys.executable, "scripts/serve", "--processes", str(PROCESSES), "--port", str(port),
                               "--first-app-port", str(first), "--state-dir", str(state_dir)],

@@ -14,7 +14,7 @@ from serving.deploy import ROOT, stop, wait_healthy
 from serving.loadtest import run_coroutine
 from serving.protocol import Session
 from tests.conftest import in_ci
-from tests.serving_helpers import free_port
+from serving.deploy import free_ports
 
 DEBIAN_PYTHON = "/usr/bin/python3"
 INSTALL_S = 1800  # a new virtual environment with torch from the package index: minutes
@@ -44,7 +44,7 @@ def test_scripts_start_serves_the_app_from_a_fresh_clone_with_debians_python(tmp
     clone = tmp_path / "descent-lab"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
     assert not (clone / ".venv").exists()
-    port = free_port()
+    port = free_ports()
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(
             ["scripts/start", f"--server.port={port}", "--server.address=127.0.0.1", "--server.headless=true",

@@ -12,7 +12,7 @@ from classroom.config import open_store
 from lab.room import Question
 from lab.untrusted import quote
 from tests.apptest_helpers import browser_charts, ok
-from tests.serving_helpers import free_port
+from serving.deploy import free_ports
 from ui.room import STATE, Member
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
@@ -113,7 +113,7 @@ def test_an_expired_room_is_unknown(store_url):
 
 
 def test_a_store_that_is_down_is_reported_and_the_page_still_works(monkeypatch):
-    monkeypatch.setenv("DESCENT_LAB_STORE", f"redis://127.0.0.1:{free_port()}/0")
+    monkeypatch.setenv("DESCENT_LAB_STORE", f"redis://127.0.0.1:{free_ports()}/0")
     at = page("home")
     button(at, "_room_start").click()
     at.run()
@@ -126,7 +126,7 @@ def test_a_store_that_is_down_is_reported_and_the_page_still_works(monkeypatch):
 
 def test_a_member_whose_store_goes_down_keeps_the_page_and_is_told(rooms, monkeypatch):
     code, _ = rooms.open()
-    monkeypatch.setenv("DESCENT_LAB_STORE", f"redis://127.0.0.1:{free_port()}/0")
+    monkeypatch.setenv("DESCENT_LAB_STORE", f"redis://127.0.0.1:{free_ports()}/0")
     at = ok(page("playground", PLAYGROUND, session={STATE: Member(code)}))
     assert i18n.text("room.store_down", code=code) in texts(at)
     assert "map" in browser_charts(at)  # the Playground drew its map
