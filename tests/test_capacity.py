@@ -7,7 +7,7 @@ import psutil
 import pytest
 
 from serving import capacity
-from serving.capacity import Capacity, cpu_seconds, measure, served, start_up
+from serving.capacity import Capacity, cpu_seconds, measure, served, start_up, wait_quiet
 from serving.stats import summarize
 
 
@@ -26,6 +26,23 @@ def test_cpu_seconds_is_the_processes_user_and_system_time():
     after = time.process_time()
     assert before - 0.02 <= ours <= after + 0.02  # psutil and the clock round differently, by a tick at most
     assert cpu_seconds([os.getpid(), os.getpid()]) == pytest.approx(2 * ours, abs=0.05)
+
+
+def test_waiting_for_quiet_lasts_until_a_busy_process_has_stopped_working():
+    import subprocess
+    import sys
+
+    spin = "import time\nt = time.time()\nwhile time.time() - t < 1.5: pass\ntime.sleep(30)"
+    busy = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        started = time.monotonic()
+        waited = wait_quiet([busy.pid], started, after_s=0.2)
+        assert waited >= 1.4  # it waited out the spinning (1.5 s from the start) ...
+        assert waited < 10.0 and busy.poll() is None  # ... and came back while the process sleeps on
+        assert wait_quiet([busy.pid], time.monotonic(), after_s=0.0) < 2.0  # quiet now: one window
+    finally:
+        busy.kill()
+        busy.wait()
 
 
 def health(url: str) -> bytes:
