@@ -161,9 +161,8 @@ def measure(root: Path, count: int, legacy: bool) -> dict:
     from playwright.sync_api import sync_playwright
 
     with served(1, root) as (url, pids, _), sync_playwright() as p:
-        opened = time.monotonic()
         run_coroutine(open_playground(url))  # the process's own first run (imports, the engine): start-up, not a visit
-        wait_quiet(pids, opened, WARM_UP_AFTER_S + 1.0)  # and its once-only background warm-up
+        wait_quiet(pids, time.monotonic(), WARM_UP_AFTER_S + 1.0)  # and the once-only warm-up that run started
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             visit, first, again = first_visit(browser, url)

@@ -70,16 +70,15 @@ async def measure_moves(session: Session, process: psutil.Process, changes) -> t
     return cpu_per_move, sizes, latencies
 
 
-async def quiet(process: psutil.Process, opened: float) -> None:
-    """Until the process's background warm-up after its first page is over (not a move's cost)."""
-    await asyncio.to_thread(wait_quiet, [process.pid], opened, WARM_UP_AFTER_S + 1.0)
+async def quiet(process: psutil.Process, since: float) -> None:
+    """Until the process's background warm-up after its first page (run by ``since``) is over: not a move's cost."""
+    await asyncio.to_thread(wait_quiet, [process.pid], since, WARM_UP_AFTER_S + 1.0)
 
 
 async def playground(url: str, process: psutil.Process, moves: int):
-    opened = time.monotonic()
     session = await Session.open(url, "playground", timeout=120)
     await session.run(timeout=120)
-    await quiet(process, opened)
+    await quiet(process, time.monotonic())  # the warm-up starts during that first run
     await session.run([own_view_state(session, PLAYGROUND, 3)])
     slider = session.widget(PLAYGROUND.slider)
     values = [v for v in slider.options if 1e-7 <= float(v) <= 3e-2] if len(slider.options) else \
@@ -94,10 +93,9 @@ async def playground(url: str, process: psutil.Process, moves: int):
 
 
 async def home(url: str, process: psutil.Process, moves: int):
-    opened = time.monotonic()
     session = await Session.open(url, "", timeout=120)
     await session.run(timeout=120)
-    await quiet(process, opened)
+    await quiet(process, time.monotonic())
     await measure_moves(session, process, [[]] * 3)  # warm
     reruns = await measure_moves(session, process, [[]] * moves)
     await session.close()

@@ -118,10 +118,10 @@ def warm(app_urls, pids, page: str) -> None:
     """Every app process's start-up: its imports, ``page``'s first run and the background warm-up after it."""
     from lab.surface_choice import WARM_UP_AFTER_S
 
-    opened = time.monotonic()
     for url in app_urls:
         run_coroutine(open_page(url, page))
-    wait_quiet(pids, opened, WARM_UP_AFTER_S + 1.0)
+    # each process's warm-up starts with its first page: counted from the last one opened
+    wait_quiet(pids, time.monotonic(), WARM_UP_AFTER_S + 1.0)
 
 
 def cpu_seconds(pids) -> float:
