@@ -13,18 +13,15 @@ and the largest resident memory of the app process during the test.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.machine import uptime  # noqa: E402
 from serving.capacity import measure  # noqa: E402
 from serving.loadtest import BASINS  # noqa: E402
 
-
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def main() -> int:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,14 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import uptime  # noqa: E402
 from serving.capacity import cpu_seconds, warm  # noqa: E402
 from serving.deploy import Fleet  # noqa: E402
 from serving.roomtest import RoomPlan, run  # noqa: E402
 from serving.stats import percentile  # noqa: E402
 
-
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def parse_args():

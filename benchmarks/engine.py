@@ -27,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import uptime  # noqa: E402
 import optimizers  # noqa: E402
 import surfaces  # noqa: E402
 
@@ -75,9 +76,6 @@ def start_up_seconds(cold: bool) -> float:
 FULL = dict(repeats=7, torch_steps=2_000, numpy_steps=20_000, steps=100_000, rates=64, grid=200, grid_steps=2_000)
 SMOKE = dict(repeats=1, torch_steps=20, numpy_steps=200, steps=1_000, rates=4, grid=10, grid_steps=100)
 
-
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def main():
