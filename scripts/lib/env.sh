@@ -98,3 +98,18 @@ use_python() {
         echo "$digest" >"$stamp"
     fi
 }
+
+# Compile every trajectory kernel once (numba caches them on disk: minutes the first time, about a
+# second after), so that neither the first student nor a test's page run waits for a compilation.
+warm_engine() {
+    "$PROJECT_PYTHON" - "${SCRIPT_NAME:-scripts}" <<'PY'
+import sys
+import time
+
+from optimizers import warm_up
+
+started = time.perf_counter()
+warm_up(everything=True)
+print(f"{sys.argv[1]}: engine warmed up in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+PY
+}
