@@ -10,9 +10,11 @@ What each session does (``student``):
 2. optionally makes the view its own (``Scenario.own_view``: a start point a
    little off the default), so that its reruns miss the caches that sessions
    share, as if every student had clicked a different start;
-3. moves the slider at ``t_k = window start + phase + k · interval`` (a random
-   phase per session) to the next of its values (``slider_values``, in the
-   session's own order);
+3. once every session has opened its page (the class has arrived: page loads
+   are measured in step 1, and a move made while others still open would
+   count their openings as the cost of moves), moves the slider at
+   ``t_k = window start + phase + k · interval`` (a random phase per session)
+   to the next of its values (``slider_values``, in the session's own order);
    the latency of a move runs from ``t_k`` to the finished rerun. A session
    waits for its previous rerun before moving again, and a late move is
    measured from when it was due, so an overloaded server shows as growing
@@ -21,7 +23,7 @@ What each session does (``student``):
 Moves are due only within ``duration`` seconds; reruns still running then
 get up to ``timeout`` seconds to finish (else they count as errors), and
 every session closes. The whole test ends by ``Plan.deadline_seconds``
-(ramp + interval + duration + timeout): sessions still busy then are
+(ramp + timeout for the openings, interval + duration + timeout): sessions still busy then are
 cancelled and counted as errors.
 """
 from __future__ import annotations
@@ -97,7 +99,24 @@ class Plan:
     @property
     def deadline_seconds(self) -> float:
         """The longest the test runs: arrivals, time to open, the moves, one last run."""
-        return self.arrival_seconds + self.interval + self.duration + self.timeout
+        return self.arrival_seconds + self.timeout + self.interval + self.duration + self.timeout
+
+
+class Arrivals:
+    """When every session has opened its page (or failed to): the moves' window starts no earlier."""
+
+    def __init__(self, sessions: int, window_start: float):
+        self.waiting, self.window_start, self.all_open = sessions, window_start, asyncio.Event()
+
+    def arrived(self) -> None:
+        self.waiting -= 1
+        if self.waiting == 0:
+            self.window_start = max(self.window_start, time.perf_counter())
+            self.all_open.set()
+
+    async def window(self) -> float:
+        await self.all_open.wait()
+        return self.window_start
 
 
 @dataclass
@@ -156,15 +175,19 @@ def describe(result) -> tuple[str, str]:
     return f"finished with status {result.status}", ""
 
 
-async def student(plan: Plan, index: int, window_start: float, log: Log) -> None:
-    """One session: arrive, open the page, move the slider whenever a move is due, leave."""
+async def student(plan: Plan, index: int, arrivals: Arrivals, log: Log) -> None:
+    """One session: arrive, open the page, wait for the class, move the slider whenever a move is due, leave."""
     rng = random.Random(plan.seed * 100_003 + index)
     await asyncio.sleep(rng.uniform(0, plan.arrival_seconds))
-    session = await open_page(plan, index, log)
+    try:
+        session = await open_page(plan, index, log)
+    finally:
+        arrivals.arrived()
     if session is None:
         return
-    due = window_start + rng.uniform(0, plan.interval)
     try:
+        window_start = await arrivals.window()
+        due = window_start + rng.uniform(0, plan.interval)
         slider = session.widget(plan.scenario.slider)
         values = slider_values(slider, plan.scenario.value_range)
         rng.shuffle(values)
@@ -188,10 +211,11 @@ async def student(plan: Plan, index: int, window_start: float, log: Log) -> None
 
 
 async def run_async(plan: Plan) -> Summary:
-    # Moves fall due from one interval after the last arrival: time to open the page.
-    window_start = time.perf_counter() + plan.arrival_seconds + plan.interval
+    # Moves fall due from one interval after the last arrival (time to open the page), and not before
+    # every session has opened it.
+    arrivals = Arrivals(plan.sessions, time.perf_counter() + plan.arrival_seconds + plan.interval)
     logs = [Log() for _ in range(plan.sessions)]
-    tasks = [asyncio.create_task(student(plan, i, window_start, log)) for i, log in enumerate(logs)]
+    tasks = [asyncio.create_task(student(plan, i, arrivals, log)) for i, log in enumerate(logs)]
     _, late = await asyncio.wait(tasks, timeout=plan.deadline_seconds)
     for task in late:  # cancelling closes its websocket (student's finally)
         task.cancel()

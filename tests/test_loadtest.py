@@ -1,8 +1,10 @@
 """The load test: its statistics, its protocol messages, and a short real run against the app."""
+import asyncio
 import json
 import math
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from streamlit.proto.Selectbox_pb2 import Selectbox
 from streamlit.proto.Slider_pb2 import Slider
 
 from serving.deploy import ROOT
-from serving.loadtest import Plan, slider_values
+from serving.loadtest import Arrivals, Plan, slider_values
 from serving.metrics import cache_lookups, fetch_cache_lookups
 from serving.protocol import browser_value, local_url, parse_cookies, rerun_request, slider_state, widget_key
 from serving.stats import percentile, summarize
@@ -143,7 +145,34 @@ def test_a_plan_must_be_bounded():
     with pytest.raises(ValueError, match="duration"):
         Plan("http://127.0.0.1:1", duration=0)
     plan = Plan("http://127.0.0.1:1", sessions=2, interval=1.0, duration=5.0, ramp=2.0, timeout=10.0)
-    assert plan.deadline_seconds == 2.0 + 1.0 + 5.0 + 10.0
+    # arrivals, the openings' longest wait, one interval, the moves, the last run's longest wait
+    assert plan.deadline_seconds == 2.0 + 10.0 + 1.0 + 5.0 + 10.0
+
+
+def test_moves_fall_due_only_once_every_session_has_opened_its_page():
+    async def scenario():
+        arrivals = Arrivals(2, window_start=time.perf_counter())  # planned start: now
+        arrivals.arrived()
+        waiting = asyncio.create_task(arrivals.window())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # one session still opening: no move is due
+        last = time.perf_counter()
+        arrivals.arrived()
+        return last, await waiting
+
+    last_arrival, window_start = asyncio.run(scenario())
+    assert window_start >= last_arrival
+
+
+def test_the_planned_window_start_holds_when_the_class_opens_early():
+    async def scenario():
+        later = time.perf_counter() + 60.0
+        arrivals = Arrivals(1, window_start=later)
+        arrivals.arrived()
+        return later, await arrivals.window()
+
+    planned, window_start = asyncio.run(scenario())
+    assert window_start == planned
 
 
 # ----------------------------------------------------------------- a real run
