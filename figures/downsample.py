@@ -72,8 +72,11 @@ def _envelope(S: np.ndarray, edges: np.ndarray, per_bucket: int) -> np.ndarray:
             value = extreme.reduceat(column, starts)
             hit = column == np.repeat(value, sizes)
             kept.append(np.minimum.reduceat(np.where(hit, index, n), starts))  # n: an all-NaN bucket
-    kept = np.unique(np.concatenate(kept))
-    return kept[kept < n]
+    # sorted and unique by marking (n + 1 flags) rather than np.unique's hashing: a third of the cost
+    marked = np.zeros(n + 1, dtype=bool)
+    for indices in kept:
+        marked[indices] = True
+    return np.flatnonzero(marked[:n])
 
 
 def _evenly(n: int, count: int) -> np.ndarray:

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import optimizers
-from figures.downsample import frame_indices, keep_turns
+from figures.downsample import _edges, _envelope, frame_indices, keep_turns
 
 
 def check_indices(idx, n, limit):
@@ -122,6 +122,33 @@ def test_invariants(series, max_points, flat):
 def test_invariants_long(n, d, max_points, seed):
     series = np.random.default_rng(seed).standard_normal((n, d)).cumsum(0)
     check_indices(keep_turns(series, max_points=max_points), n, max_points)
+
+
+def envelope_by_loop(S, edges, per_bucket):
+    """The envelope as its docstring says it, bucket by bucket: all of a small bucket, else its first
+    and last index and the first argmin and argmax of each column, NaN skipped."""
+    kept = set()
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        if hi - lo <= per_bucket:
+            kept.update(range(lo, hi))
+            continue
+        kept.update((lo, hi - 1))
+        for column in S[lo:hi].T:
+            if not np.isnan(column).all():  # an all-NaN column has no extremes
+                kept.update((lo + int(np.nanargmin(column)), lo + int(np.nanargmax(column))))
+    return np.array(sorted(kept), dtype=np.intp)
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(50, 5000), d=st.integers(1, 3), buckets=st.integers(1, 60), nan_share=st.sampled_from([0, 0.1, 1]),
+       seed=st.integers(0, 2**16))
+def test_the_envelope_equals_a_bucket_by_bucket_loop(n, d, buckets, nan_share, seed):
+    rng = np.random.default_rng(seed)
+    S = rng.standard_normal((n, d)).cumsum(0)
+    S[rng.random((n, d)) < nan_share] = np.nan
+    per_bucket = 2 + 2 * d
+    edges = _edges(n, buckets)
+    np.testing.assert_array_equal(_envelope(S, edges, per_bucket), envelope_by_loop(S, edges, per_bucket))
 
 
 # ----------------------------------------------------------------- frame_indices
