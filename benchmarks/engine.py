@@ -10,7 +10,9 @@ while others work are pessimistic), medians over repeats, and ratios to
 torch.optim (Adam on one 2-element float64 tensor, gradient set by hand: the
 fastest way to run torch.optim on a 2D surface). The first rows are the targets
 of the lanes kernel: the sweeps and the grid keep final values only, as the
-pages' first runs do.
+pages' first runs do. The row after the Adam sweep is its floor on this machine
+(``benchmarks/divider_floor.py``: its square roots and divisions alone, on as
+many threads, at most 2: the engine's split of a 64-run sweep on this 2-core machine).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.divider_floor import DIVISIONS, ROOTS, floor_seconds  # noqa: E402
 from benchmarks.machine import uptime  # noqa: E402
 import optimizers  # noqa: E402
 import surfaces  # noqa: E402
@@ -114,6 +117,11 @@ def main():
           lambda: numpy_adam(bowl, size["numpy_steps"]), repeats=few)
     bench(f"engine Adam sweep, {n_rates} rates × {steps:,} steps, final only", n_rates * steps,
           lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=steps, record=()))
+    adam_sweep = rows[-1][2]
+    floor = floor_seconds(n_rates, steps, min(os.cpu_count() or 1, 2), reps)
+    rows.append((f"floor: only Adam on the bowl's {ROOTS} √ and {DIVISIONS} ÷, {n_rates} × {steps:,}", n_rates * steps,
+                 floor, floor, floor))
+    print(f"  {rows[-1][0]}: {floor * 1e3:,.1f} ms (the Adam sweep takes {adam_sweep / floor:.2f}× it)", flush=True)
     bench(f"engine GD sweep, {n_rates} rates × {steps:,} steps, final only", n_rates * steps,
           lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=steps, record=()))
     bench(f"engine momentum on the bumpy valley, {n}×{n} starts × {grid_steps:,} steps, final only",

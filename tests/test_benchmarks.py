@@ -2,6 +2,7 @@
 
 Only the tables' shape is checked: the numbers of a smoke run mean nothing, and speed is for the scripts
 to show, not for the tests to assert. (benchmarks/batch_timing.py runs in tests/test_batch_timing.py.)"""
+import collections
 import re
 import subprocess
 import sys
@@ -37,6 +38,9 @@ def test_engine_benchmark_prints_a_row_per_run():
                    "engine momentum on the bumpy valley, 10×10 starts × 100 steps, final only",
                    "engine Adam, 1 run × 1,000 steps, final only"):
         assert target in labels, target
+    # the Adam sweep's floor (its square roots and divisions alone) comes right after it
+    sweep = labels.index("engine Adam sweep, 4 rates × 1,000 steps, final only")
+    assert labels[sweep + 1] == "floor: only Adam on the bowl's 3 √ and 7 ÷, 4 × 1,000"
 
 
 @pytest.mark.slow
@@ -115,3 +119,14 @@ def test_class_room_benchmark_prints_its_measurements_against_the_targets():
     rows = ROW.findall(smoke("class_room.py"))
     assert rows[0] == "| measurement | target | measured |"
     assert [row.split("|")[1].strip().split()[0] for row in rows[1:]] == ["a", "2", "a", "a", "errors"]
+
+
+def test_the_divider_floor_does_adams_roots_and_divisions_on_vectors():
+    """The floor row's loop is what it says: per lane-step as many square roots and divisions as Adam on
+    the bowl, compiled to packed (SIMD) instructions."""
+    from benchmarks.divider_floor import DIVISIONS, ROOTS, _divide_and_root, floor_seconds
+
+    floor_seconds(8, 10, 1, 1)  # compiles it
+    asm = _divide_and_root.inspect_asm(_divide_and_root.signatures[0])
+    packed = collections.Counter(re.findall(r"\bv?(div|sqrt)pd\b", asm))
+    assert packed["div"] * ROOTS == packed["sqrt"] * DIVISIONS and packed["sqrt"] >= ROOTS
