@@ -2,7 +2,7 @@
 
     python benchmarks/engine.py            # about a minute on 2 cores
     python benchmarks/engine.py --quick    # fewer repeats
-    python benchmarks/engine.py --blocks   # also the Adam sweep at several block sizes
+    python benchmarks/engine.py --blocks   # also the Adam sweep and the momentum grid at several block sizes
     python benchmarks/engine.py --smoke    # one repeat of tiny runs: checks that it runs (the tests do)
 
 Prints the machine's load (``uptime``: these machines are shared, so numbers taken
@@ -84,7 +84,7 @@ SMOKE = dict(repeats=1, torch_steps=20, numpy_steps=200, steps=1_000, rates=4, g
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
-    ap.add_argument("--blocks", action="store_true", help="the Adam sweep at several block sizes, one thread")
+    ap.add_argument("--blocks", action="store_true", help="the Adam sweep (one thread) and the momentum grid at several block sizes")
     ap.add_argument("--smoke", action="store_true", help="one repeat of tiny runs (checks that the script runs)")
     args = ap.parse_args()
     size = SMOKE if args.smoke else {**FULL, "repeats": 3} if args.quick else FULL
@@ -147,6 +147,10 @@ def main():
             bench(f"engine Adam sweep, {n_rates} × {steps:,}, block {block}, one thread", n_rates * steps,
                   lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=steps, record=(),
                                               block=block, threads=1))
+        for block in (32, 64, 128, 256, 512):
+            bench(f"engine momentum on the bumpy valley, {n}×{n} × {grid_steps:,}, block {block}", n * n * grid_steps,
+                  lambda: optimizers.simulate(valley, optimizers.get("momentum", lr=1e-2), grid, steps=grid_steps,
+                                              record=(), block=block), repeats=few)
 
     torch_rate = rows[0][1] / rows[0][2]
     print()
