@@ -22,8 +22,8 @@ MAX_RECORD_BYTES = 600 * 2**20
 _CHUNK_WORK = 20_000_000  # trajectory-steps per piece when reporting progress: about 0.1–0.3 s
 _THREAD_WORK = 2_000_000  # below this many trajectory-steps one thread is faster than two
 # Runs advanced together by the kernel, one SIMD lane each. A step's fixed cost is shared by the block's
-# lanes: `benchmarks/engine.py --blocks` put the momentum grid (40,000 runs) at 413 ms with 32, 295 ms
-# with 128 and 289 ms with 256 (a sweep of 64 runs on 2 threads has 32 lanes a thread whatever it is).
+# lanes: `benchmarks/engine.py --blocks` put the momentum grid (40,000 runs, 2 threads) at 410 ms with 32,
+# 304 ms with 128 and 294 ms with 256 (a sweep of 64 runs on 2 threads has 32 lanes a thread whatever it is).
 BLOCK = 256
 
 

@@ -23,8 +23,8 @@ What each session does (``student``):
 Moves are due only within ``duration`` seconds; reruns still running then
 get up to ``timeout`` seconds to finish (else they count as errors), and
 every session closes. The whole test ends by ``Plan.deadline_seconds``
-(ramp + timeout for the openings, interval + duration + timeout): sessions still busy then are
-cancelled and counted as errors.
+(ramp + timeout for the openings, interval + duration + timeout): sessions
+still busy then are cancelled and counted as errors.
 """
 from __future__ import annotations
 
