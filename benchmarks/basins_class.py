@@ -23,7 +23,6 @@ from serving.capacity import measure  # noqa: E402
 from serving.loadtest import BASINS  # noqa: E402
 
 
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, default=20)

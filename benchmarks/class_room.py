@@ -31,7 +31,6 @@ from serving.roomtest import RoomPlan, run  # noqa: E402
 from serving.stats import percentile  # noqa: E402
 
 
-
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--students", type=int, default=60)

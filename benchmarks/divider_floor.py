@@ -3,15 +3,16 @@
 Adam on the bowl does, per trajectory-step, 3 square roots and 7 divisions in float64
 (the bowl's gradient: v/s and one division by a root; Adam's σ per coordinate: √v / √(1 − β₂ⁿ);
 the update per coordinate: (−η_u·m)/σ; and η/(1 − β₁ⁿ)). They share one unit of the CPU, and
-torch's rounding forbids replacing them by multiplications. ``floor_seconds`` times a loop that
+torch's rounding forbids replacing them by multiplications. ``floor_work`` is a loop that
 does exactly these operations on independent lanes (vectorized, one chain per lane), split over
-threads as the engine splits a sweep: no kernel doing Adam on the bowl can beat it on this machine.
+threads as the engine splits a sweep: a kernel doing Adam on the bowl with torch's rounding cannot
+beat it on this machine. The count is by hand, from the bowl's gradient (``surfaces.lecture``) and
+Adam's rules (``optimizers.scaling``, ``optimizers.momentum``).
 """
 from __future__ import annotations
 
 import math
-import time
-from concurrent.futures import ThreadPoolExecutor
+import threading
 
 import numba
 import numpy as np
@@ -32,15 +33,18 @@ def _divide_and_root(a, b, c, steps):
             a[j], b[j], c[j] = 0.25 * s, 0.5 * p, 0.5 * q + 0.1 * r
 
 
-def floor_seconds(runs: int, steps: int, threads: int, repeats: int) -> float:
-    """Median seconds for ``runs`` lanes × ``steps`` steps of those operations, on ``threads`` threads."""
+def floor_work(runs: int, steps: int, threads: int):
+    """A function doing ``runs`` lanes × ``steps`` steps of those operations on ``threads`` threads (the
+    lanes split as evenly as the engine splits a sweep's runs), compiled before it is returned."""
     lanes = [np.ones((3, n)) for n in np.diff(np.linspace(0, runs, threads + 1).astype(int)) if n]
     for part in lanes:  # compile (once per process; not cached: a benchmark's own code)
         _divide_and_root(part[0], part[1], part[2], 1)
-    times = []
-    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
-        for _ in range(repeats):
-            start = time.perf_counter()
-            list(pool.map(lambda part: _divide_and_root(part[0], part[1], part[2], steps), lanes))
-            times.append(time.perf_counter() - start)
-    return float(np.median(times))
+
+    def work():
+        workers = [threading.Thread(target=_divide_and_root, args=(part[0], part[1], part[2], steps))
+                   for part in lanes]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    return work

@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.divider_floor import DIVISIONS, ROOTS, floor_seconds  # noqa: E402
+from benchmarks.divider_floor import DIVISIONS, ROOTS, floor_work  # noqa: E402
 from benchmarks.machine import uptime  # noqa: E402
 import optimizers  # noqa: E402
 import surfaces  # noqa: E402
@@ -117,11 +117,9 @@ def main():
           lambda: numpy_adam(bowl, size["numpy_steps"]), repeats=few)
     bench(f"engine Adam sweep, {n_rates} rates × {steps:,} steps, final only", n_rates * steps,
           lambda: optimizers.simulate(bowl, optimizers.get("adam", lr=lrs), steps=steps, record=()))
-    adam_sweep = rows[-1][2]
-    floor = floor_seconds(n_rates, steps, min(os.cpu_count() or 1, 2), reps)
-    rows.append((f"floor: only Adam on the bowl's {ROOTS} √ and {DIVISIONS} ÷, {n_rates} × {steps:,}", n_rates * steps,
-                 floor, floor, floor))
-    print(f"  {rows[-1][0]}: {floor * 1e3:,.1f} ms (the Adam sweep takes {adam_sweep / floor:.2f}× it)", flush=True)
+    bench(f"floor: only Adam on the bowl's {ROOTS} √ and {DIVISIONS} ÷, {n_rates} × {steps:,}", n_rates * steps,
+          floor_work(n_rates, steps, min(os.cpu_count() or 1, 2)))
+    print(f"  the Adam sweep takes {rows[-2][2] / rows[-1][2]:.2f}× its floor", flush=True)
     bench(f"engine GD sweep, {n_rates} rates × {steps:,} steps, final only", n_rates * steps,
           lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=steps, record=()))
     bench(f"engine momentum on the bumpy valley, {n}×{n} starts × {grid_steps:,} steps, final only",
