@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import copy
 import io
-from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
@@ -38,6 +37,7 @@ from plotly.colors import sample_colorscale
 
 import i18n
 from optimizers.validate import integer
+from surfaces.once import computed_once
 
 from . import plain
 from .downsample import frame_indices, keep_turns
@@ -71,7 +71,7 @@ _PAUSE = {"frame": {"duration": 0, "redraw": False}, "transition": {"duration": 
 
 
 # ----------------------------------------------------------------- the colour scale, shared with the 3D view
-@lru_cache(maxsize=64)
+@computed_once(maxsize=64)
 def height_scale(surface) -> tuple[float, float, float, float]:
     """``(floor, top, lo, hi)`` of the surface's log-height colouring.
 
@@ -155,7 +155,7 @@ def surface_rgb(surface, width: int, height: int | None = None) -> np.ndarray:
     return surface_palette()[surface_bands(surface, width, height)]
 
 
-@lru_cache(maxsize=64)
+@computed_once(maxsize=64)
 def surface_image(surface, n: int = IMAGE_N) -> dict:
     """The surface as a banded PNG, placed for ``fig.add_layout_image(**surface_image(s))``.
 
@@ -264,7 +264,7 @@ def _run_traces(run, i: int, surface, max_points: int, lang: str) -> list[dict]:
     return out
 
 
-@lru_cache(maxsize=64)
+@computed_once(maxsize=64)
 def _critical_traces(surface, lang: str) -> tuple[dict, ...]:
     """Minima, saddles and maxima: above the paths (a bouncing run must not hide a saddle). Built once
     per surface and language (plotly.py validates a marker trace: about 1 ms each); shared, so read-only."""

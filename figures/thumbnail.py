@@ -9,11 +9,11 @@ and the default start as a red ●. Pure function.
 from __future__ import annotations
 
 import io
-from functools import lru_cache
 
 from PIL import Image
 
 from optimizers.validate import integer
+from surfaces.once import computed_once
 
 from .map import surface_rgb
 from .sprites import paste_marker
@@ -31,7 +31,7 @@ def pixel(surface, points, size) -> list[tuple[float, float]]:
     return [((x - x0) / (x1 - x0) * width, (y1 - y) / (y1 - y0) * height) for x, y in _points(points)]
 
 
-@lru_cache(maxsize=64)
+@computed_once(maxsize=64)
 def thumbnail_png(surface, size: tuple[int, int] = SIZE) -> bytes:
     """The thumbnail of ``surface`` as PNG bytes (``size`` = (width, height) pixels); cached per surface."""
     width = integer("thumbnail_png", "width", size[0], 16, 4096)

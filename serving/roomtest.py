@@ -10,8 +10,9 @@ or written to the store directly, so it measures any deployment):
    names, by nginx's sticky cookie), presses "Start a room" and reads the
    code from the address; then opens the Playground.
 2. N students open the join link (``/?room=CODE``, on ``student_backend``)
-   and poll as a browser does: a run of the page's ``run_every`` fragment at
-   its interval (``Session.auto_reruns``).
+   all at once (timed: Home's first drawing on that process) and poll as a
+   browser does: a run of the page's ``run_every`` fragment at its interval
+   (``Session.auto_reruns``).
 3. Polling only, for ``idle`` seconds: ``cpu_of()`` before and after gives
    the students' process CPU per poll, less what the process spends with no
    session at all (measured for ``baseline`` seconds before anyone joins).
@@ -73,6 +74,7 @@ class RoomPlan:
 @dataclass
 class RoomResult:
     students: int
+    join_latencies: list = field(default_factory=list)  # seconds from opening the join link to the page drawn
     push_latencies: list = field(default_factory=list)  # seconds, one per student and push that arrived
     push_missed: int = 0  # student and push pairs that did not arrive within the timeout
     polls: int = 0  # polls during the idle phase
@@ -161,6 +163,7 @@ async def _open(session: Session, page: str, plan: RoomPlan):
 
 
 async def _join(plan: RoomPlan, code: str, index: int, log: RoomResult) -> Student | None:
+    started = time.perf_counter()
     try:
         session = await Session.open(plan.url, "", timeout=plan.timeout, query_string=f"room={code}",
                                      cookies=_pin(plan.student_backend))
@@ -172,6 +175,7 @@ async def _join(plan: RoomPlan, code: str, index: int, log: RoomResult) -> Stude
         log.error("join failed", "; ".join(result.exceptions + result.errors))
         await session.close()
         return None
+    log.join_latencies.append(time.perf_counter() - started)
     return Student(session, index, plan.push_page)
 
 

@@ -8,13 +8,12 @@ eigenvalues. Known values from the literature are checked in the tests.
 """
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
+
+from .once import computed_once
 
 GRAD_TOL = 1e-9
 EIG_TOL = 1e-8  # |λ| ≤ EIG_TOL · max(1, max|λ|) counts as a zero eigenvalue
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _grid_seeds(bounds, n=41):
@@ -63,9 +62,8 @@ def hessian_kinds(eigenvalues) -> np.ndarray:
                     np.where((lo < -zero) & (hi > zero), "saddle", "degenerate")))
 
 
+@computed_once(maxsize=64)
 def find_critical_points(surface) -> dict:
-    if surface in _CACHE:
-        return _CACHE[surface]
     seeds = surface.seeds if surface.seeds is not None else _grid_seeds(surface.bounds)
     P = newton(surface, seeds)
     (x0, x1), (y0, y1) = surface.bounds
@@ -80,5 +78,4 @@ def find_critical_points(surface) -> dict:
     found["minima"] = found["minima"][order]  # the lowest first
     for arr in found.values():
         arr.setflags(write=False)
-    _CACHE[surface] = found
     return found

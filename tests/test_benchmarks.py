@@ -118,7 +118,7 @@ def test_formula_options_benchmark_prints_a_row_per_spelled_surface():
 def test_class_room_benchmark_prints_its_measurements_against_the_targets():
     rows = ROW.findall(smoke("class_room.py"))
     assert rows[0] == "| measurement | target | measured |"
-    assert [row.split("|")[1].strip().split()[0] for row in rows[1:]] == ["a", "2", "a", "a", "errors"]
+    assert [row.split("|")[1].strip().split()[0] for row in rows[1:]] == ["2", "a", "2", "a", "a", "errors"]
 
 
 def test_the_divider_floor_does_adams_roots_and_divisions_on_vectors():

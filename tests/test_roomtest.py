@@ -16,6 +16,7 @@ def test_a_small_class_follows_every_push_and_every_submission_reaches_the_board
                         cpu_of=lambda: cpu_seconds([fleet.apps[1].pid]))
         result = run(plan)
     assert not result.errors, result.examples
+    assert len(result.join_latencies) == 4 and all(0 < s < plan.timeout for s in result.join_latencies)
     assert result.push_missed == 0 and len(result.push_latencies) == 4 * 2
     assert all(0 < latency < plan.timeout for latency in result.push_latencies)
     assert result.submitted == 4 and result.board_rows == 4 and result.board_lag is not None
