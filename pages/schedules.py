@@ -5,14 +5,14 @@ import streamlit as st
 
 import optimizers
 from figures.map import map_split
-from figures.schedule_plot import schedule_figure
 from lab import controls as C
 from lab.schedules_demo import (DEMOS, HORIZONS, WARMUP_ZOOM, canonical, control, default_horizon, demo_runs,
                                 description, look_text, ordered_params, param_help, run_summary, title)
 from ui import links
 from ui.i18n import lang, t
 from ui.page import finish, setup
-from ui.plot import show_map
+from ui.plot import show, show_map
+from ui.views import eta_part
 
 setup("schedules")
 
@@ -48,6 +48,12 @@ def param_widget(kind: str, name: str, default):
                         format="%g")
 
 
+def eta_chart(schedule, lr: float, steps: int, key: str) -> None:
+    """η_t drawn in the browser from a split built once per server (ui.views.eta_part): a class opening
+    the gallery does not build and send a Plotly figure per schedule for each student."""
+    show(eta_part(repr(schedule), lang(), lr, steps, schedule), key=key, config=CHART)
+
+
 def schedule_card(kind: str, lr: float) -> None:
     st.markdown(f"#### {title(kind, lang())}  `{kind}`")
     st.caption(description(kind, lang()))
@@ -72,12 +78,14 @@ def schedule_card(kind: str, lr: float) -> None:
     if zoom:
         left, right = st.columns(2)
         short = max(10, 2 * int(values[zoom]))
-        left.plotly_chart(schedule_figure(schedule, lr, short, lang=lang()), config=CHART, key=f"eta_{kind}_zoom")
-        left.caption(t("schedules.zoom_caption", n=f"{short:,}"))
-        right.plotly_chart(schedule_figure(schedule, lr, horizon, lang=lang()), config=CHART, key=f"eta_{kind}")
-        right.caption(t("schedules.full_caption", n=f"{horizon:,}"))
+        with left:
+            eta_chart(schedule, lr, short, f"eta_{kind}_zoom")
+            st.caption(t("schedules.zoom_caption", n=f"{short:,}"))
+        with right:
+            eta_chart(schedule, lr, horizon, f"eta_{kind}")
+            st.caption(t("schedules.full_caption", n=f"{horizon:,}"))
     else:
-        st.plotly_chart(schedule_figure(schedule, lr, horizon, lang=lang()), config=CHART, key=f"eta_{kind}")
+        eta_chart(schedule, lr, horizon, f"eta_{kind}")
 
 
 # ----------------------------------------------------------------- page
