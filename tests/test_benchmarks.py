@@ -130,3 +130,11 @@ def test_the_divider_floor_does_adams_roots_and_divisions_on_vectors():
     asm = _divide_and_root.inspect_asm(_divide_and_root.signatures[0])
     packed = collections.Counter(re.findall(r"\bv?(div|sqrt)pd\b", asm))
     assert packed["div"] * ROOTS == packed["sqrt"] * DIVISIONS and packed["sqrt"] >= ROOTS
+
+
+@pytest.mark.slow
+def test_class_opens_benchmark_prints_a_row_per_page():
+    rows = ROW.findall(smoke("class_opens.py"))
+    assert rows[0].startswith("| page | 2 sessions at once: p50 s |")
+    assert [row.split("|")[1].strip() for row in rows[1:]] == ["home"]
+    assert len(rows[1].split("|")) == len(rows[0].split("|"))
