@@ -12,7 +12,9 @@ fastest way to run torch.optim on a 2D surface). The first rows are the targets
 of the lanes kernel: the sweeps and the grid keep final values only, as the
 pages' first runs do. The row after the Adam sweep is its floor on this machine
 (``benchmarks/divider_floor.py``: its square roots and divisions alone, on as
-many threads, at most 2: the engine's split of a 64-run sweep on this 2-core machine).
+many threads, at most 2: the engine's split of a 64-run sweep on this 2-core machine). The row after
+one Adam run is its floor: the same update as one chain in registers with the gradient inlined
+(``benchmarks/chain_floor.py``).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.chain_floor import chain_work  # noqa: E402
 from benchmarks.divider_floor import DIVISIONS, ROOTS, floor_work  # noqa: E402
 from benchmarks.machine import uptime  # noqa: E402
 import optimizers  # noqa: E402
@@ -130,6 +133,9 @@ def main():
           lambda: optimizers.simulate(bowl, "gd", steps=steps, record=()))
     bench(f"engine Adam, 1 run × {steps:,} steps, final only", steps,
           lambda: optimizers.simulate(bowl, "adam", steps=steps, record=()))
+    bench(f"floor: one Adam run on the bowl as a chain in registers, gradient inlined, {steps:,} steps", steps,
+          chain_work(bowl, steps))
+    print(f"  one Adam run takes {rows[-2][2] / rows[-1][2]:.2f}× its floor", flush=True)
     bench(f"engine Adam, 1 run × {steps:,} steps, path only", steps,
           lambda: optimizers.simulate(bowl, "adam", steps=steps, record=("path",)))
     bench(f"engine Adam, 1 run × {steps:,} steps, full record", steps,

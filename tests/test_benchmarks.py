@@ -138,3 +138,17 @@ def test_class_opens_benchmark_prints_a_row_per_page():
     assert rows[0].startswith("| page | 2 sessions at once: p50 s |")
     assert [row.split("|")[1].strip() for row in rows[1:]] == ["home"]
     assert len(rows[1].split("|")) == len(rows[0].split("|"))
+
+
+def test_the_chain_floor_runs_adams_update_on_the_bowl_as_the_engine_does():
+    """The one-run floor row computes the engine's Adam (torch's form) on the bowl: the same end point
+    after 200 steps, to a few units in the last place (fused multiply-adds may differ)."""
+    import numpy as np
+
+    import optimizers
+    from benchmarks.chain_floor import chain_work
+
+    bowl = surfaces.get("bowl")
+    for steps in (1, 200):
+        engine = np.asarray(optimizers.simulate(bowl, "adam", steps=steps, record=()).final).ravel()
+        np.testing.assert_allclose(chain_work(bowl, steps)(), engine, rtol=1e-14, atol=0)
