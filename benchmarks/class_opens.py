@@ -1,6 +1,6 @@
 """A class opening one page at the same moment, on an app process that has not drawn that page yet.
 
-    python benchmarks/class_opens.py                     # 60 sessions on each page, about 3 minutes on 2 cores
+    python benchmarks/class_opens.py                     # 60 sessions on each page, about 6 minutes on 2 cores
     python benchmarks/class_opens.py --pages home schedules --sessions 60
     python benchmarks/class_opens.py --smoke             # 2 sessions on Home (checks that it runs; the tests do)
 
@@ -27,7 +27,7 @@ from serving.capacity import cpu_seconds, served, warm  # noqa: E402
 from serving.protocol import Session  # noqa: E402
 from serving.stats import percentile  # noqa: E402
 
-PAGES = ("home", "playground", "sweep", "basins", "schedules", "tour")
+PAGES = ("home", "playground", "sweep", "basins", "schedules", "tour", "noisy_gradients", "generalization")
 WARM_PAGE = "batch_timing"  # opened first on each process: a page none of PAGES draws anything of
 
 
