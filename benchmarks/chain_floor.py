@@ -23,7 +23,8 @@ _grad = numba.njit(inline="always")(bowl_grad)
 @numba.njit(error_model="numpy")
 def adam_chain(x, y, p, step_size, bias2_root, beta1=0.9, beta2=0.999, eps=1e-8):
     """θ after len(step_size) steps of Adam from (x, y) on the bowl with parameters p, torch's form:
-    m ← m + (1 − β₁)(g − m); v ← β₂v + (1 − β₂)g²; θ ← θ − step_size_t · m / (√v / bias2_root_t + ε)."""
+    m ← m + (1 − β₁)(g − m); v ← β₂v + (1 − β₂)g²;
+    θ ← θ − step_size_t · m / (√v / bias2_root_t + ε)."""
     mx = my = vx = vy = 0.0
     gx, gy = _grad(x, y, p)
     for t in range(step_size.shape[0]):

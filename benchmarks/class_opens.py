@@ -75,8 +75,8 @@ def main() -> int:
     for page in args.pages:
         many, many_cpu = class_opens(page, args.sessions)
         (alone,), alone_cpu = class_opens(page, 1)
-        print(f"| {page} | {percentile(many, 50):.2f} | {percentile(many, 95):.2f} | {max(many):.2f} | {many_cpu:.1f} | "
-              f"{alone:.2f} | {alone_cpu:.1f} | {many_cpu / max(alone_cpu, 1e-9):.1f} |", flush=True)
+        print(f"| {page} | {percentile(many, 50):.2f} | {percentile(many, 95):.2f} | {max(many):.2f} | "
+              f"{many_cpu:.1f} | {alone:.2f} | {alone_cpu:.1f} | {many_cpu / max(alone_cpu, 1e-9):.1f} |", flush=True)
     print(f"after, {load_line()}")
     return 0
 

@@ -58,7 +58,8 @@ def report(plan: RoomPlan, r, before: str, after: str, store: str) -> str:
         "| measurement | target | measured |",
         "|---|---|---|",
         f"| {len(joins)} students opening the join link at once (Home's first drawing on app1) | – | "
-        f"p95 {percentile(joins, 95):.2f} s (p50 {percentile(joins, 50):.2f} s, max {max(joins, default=float('nan')):.2f} s) |",
+        f"p95 {percentile(joins, 95):.2f} s (p50 {percentile(joins, 50):.2f} s, "
+        f"max {max(joins, default=float('nan')):.2f} s) |",
         f"| a push of a {plan.push_page} view reaching every following student (p95; {plan.pushes} pushes, "
         f"{len(lat) + r.push_missed} arrivals) | ≤ 3 s | p95 {percentile(lat, 95):.2f} s (p50 {percentile(lat, 50):.2f} s, max "
         f"{max(lat, default=float('nan')):.2f} s, {r.push_missed} missed) |",

@@ -2,8 +2,8 @@
 
 ``functools.lru_cache`` lets every caller that misses compute: when a class opens a page on a
 process that has not drawn it yet, 60 sessions each compute the same surface pictures and
-critical points at once (Home's nine thumbnails: 1.5 s of CPU for one session, 76 s for 60, and
-50 s until the first of them saw the page). Here the first caller of a key computes it while the
+critical points at once (Home's nine thumbnails: 1.6 s of CPU for one session, 81 s for 60 at once,
+who then waited about 58 s for the page; ``benchmarks/class_opens.py``). Here the first caller of a key computes it while the
 others wait for its value; callers of other keys are not held up, and a hit only takes a lock for
 a dictionary look-up. A call that raises caches nothing: the next caller tries again.
 """
