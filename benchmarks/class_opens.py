@@ -16,31 +16,17 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import load_line  # noqa: E402
-from serving.capacity import cpu_seconds, served, warm  # noqa: E402
-from serving.protocol import Session  # noqa: E402
+from serving.capacity import cpu_seconds, open_page, served, warm  # noqa: E402
 from serving.stats import percentile  # noqa: E402
 
 PAGES = ("home", "playground", "sweep", "basins", "schedules", "tour", "noisy_gradients", "generalization")
 WARM_PAGE = "batch_timing"  # opened first on each process: a page none of PAGES draws anything of
-
-
-async def _open(url: str, page: str) -> float:
-    started = time.perf_counter()
-    session = await Session.open(url, "" if page == "home" else page, timeout=300)
-    try:
-        result = await session.run(timeout=300)
-    finally:
-        await session.close()
-    if not result.ok:
-        raise RuntimeError(f"the {page} page failed: {result.exceptions or result.status}")
-    return time.perf_counter() - started
 
 
 def class_opens(page: str, sessions: int) -> tuple[list[float], float]:
@@ -51,7 +37,7 @@ def class_opens(page: str, sessions: int) -> tuple[list[float], float]:
         before = cpu_seconds(pids)
 
         async def everyone():
-            return await asyncio.gather(*(_open(url, page) for _ in range(sessions)))
+            return await asyncio.gather(*(open_page(url, "" if page == "home" else page) for _ in range(sessions)))
 
         latencies = asyncio.run(everyone())
         return latencies, cpu_seconds(pids) - before
