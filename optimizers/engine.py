@@ -184,7 +184,7 @@ def simulate(surface, optimizer, starts=None, steps=1000, schedule=None, noise=N
     scale, shift = sched.coefficients(np.arange(steps + 1))
     run = _Run(surf, opt, K, steps, _owned(scale), _owned(shift), _owned(np.broadcast_to(std, (K,))), seed,
                full, block,
-               _owned(at, np.int64), targets, tol)
+               _owned(at if floats else at[:0], np.int64), targets, tol)  # nothing recorded: no record steps
     buf = lambda on: np.empty((K, n_rec if on else 0, 2))  # noqa: E731
     out = {"path": buf(want_path), "grad": buf("grad" in chosen), "momentum": buf("momentum" in chosen),
            "lr_eff": buf("lr_eff" in chosen), "final": np.empty((K, 2)), "diverged": np.empty(K, dtype=np.int64),

@@ -511,7 +511,13 @@ def _make(MC, SC, FULL):
                         settle[j] = n if math.sqrt(ox * ox + oy * oy) > tol else settle[j]
                 bad = call_surface(surface_fn, qx, qy, ngx, ngy, sp, nb, box)
                 if upd:
+                    # bad counts frozen lanes too (their new point is usually out again, at every step);
+                    # the live ones are counted without branches, so that the loop vectorizes
+                    newly = 0
                     if bad:
+                        for j in range(nb):
+                            newly += 0 if _arrived(qx[j], qy[j], ngx[j], ngy[j], box) else np.int64(alive[j] != 0.0)
+                    if newly:
                         for j in range(nb):
                             if alive[j] != 0.0 and not _arrived(qx[j], qy[j], ngx[j], ngy[j], box):
                                 alive[j], died[j] = 0.0, n
