@@ -301,7 +301,7 @@ def arrive_lanes(sid, qx, qy, ngx, ngy, sp, nb, box):
     raise NotImplementedError
 
 
-@overload(arrive_lanes, prefer_literal=True)
+@overload(arrive_lanes, inline="always", prefer_literal=True)
 def _arrive_lanes(sid, qx, qy, ngx, ngy, sp, nb, box):
     if not isinstance(sid, types.IntegerLiteral):
         raise errors.TypingError("kernel: the surface id must be a compile-time constant")
