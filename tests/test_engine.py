@@ -98,7 +98,8 @@ def test_noise_is_reproducible_unbiased_and_scales_with_batch_size():
        threads=st.integers(1, 3), seed=st.integers(0, 2**31), noisy=st.booleans())
 def test_blocked_runs_equal_single_runs_lane_by_lane(name, K, block, threads, seed, noisy):
     """K runs advanced in blocks of ``block`` lanes on ``threads`` threads give, run by run, the bits of
-    each run in a block of its own: divergence, noise and records are each lane's own. Without noise,
+    each run in a block of its own: divergence, noise and records are each lane's own, and recording
+    nothing changes no end point or divergence step. Without noise,
     a run equals the same run simulated alone (with noise, run k draws the numbers of run index k)."""
     surf = surfaces.get("rosenbrock")
     rng = np.random.default_rng(seed)
@@ -109,6 +110,9 @@ def test_blocked_runs_equal_single_runs_lane_by_lane(name, K, block, threads, se
     apart = simulate(surf, optimizers.get(name, lr=lrs), starts, block=1, threads=1, **kw)
     for field in ALL + ("final", "final_loss", "diverged_at"):
         np.testing.assert_array_equal(getattr(together, field), getattr(apart, field))
+    bare = simulate(surf, optimizers.get(name, lr=lrs), starts, block=block, threads=threads, record=(), **kw)
+    for field in ("final", "final_loss", "diverged_at"):  # recording nothing takes another path per step
+        np.testing.assert_array_equal(getattr(bare, field), getattr(apart, field))
     if not noisy:
         for k in rng.choice(K, min(K, 3), replace=False):
             alone = simulate(surf, optimizers.get(name, lr=lrs[k]), starts[k], **kw)
