@@ -509,10 +509,13 @@ def _make(MC, SC, FULL):
                     for j in range(nb):
                         ox, oy = x[j] - target[k0 + j, 0], y[j] - target[k0 + j, 1]
                         settle[j] = n if math.sqrt(ox * ox + oy * oy) > tol else settle[j]
+                for i in range(n_frozen):  # a frozen lane asks for the gradient where it stays, not where its
+                    j = frozen[i]          # step would take it (out again, at every step): bad is then rare
+                    qx[j], qy[j] = x[j], y[j]
                 bad = call_surface(surface_fn, qx, qy, ngx, ngy, sp, nb, box)
                 if upd:
-                    # bad counts frozen lanes too (their new point is usually out again, at every step);
-                    # the live ones are counted without branches, so that the loop vectorizes
+                    # bad may count a lane frozen at its start (no gradient there); the live lanes are counted
+                    # without branches, so that the loop vectorizes
                     newly = 0
                     if bad:
                         for j in range(nb):
