@@ -13,6 +13,8 @@ of the lanes kernel: the sweeps and the grid keep final values only, as the
 pages' first runs do. The row after the Adam sweep is its floor on this machine
 (``benchmarks/divider_floor.py``: its square roots and divisions alone, on as
 many threads, at most 2: the engine's split of a 64-run sweep on this 2-core machine). The row after
+the GD sweep is the same lanes with the bowl's gradient compiled into their loop
+(``benchmarks/inlined_floor.py``: what a kernel per surface could do). The row after
 one Adam run is its floor: the same update as one chain in registers with the gradient inlined
 (``benchmarks/chain_floor.py``).
 """
@@ -33,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.chain_floor import chain_work  # noqa: E402
 from benchmarks.divider_floor import DIVISIONS, ROOTS, floor_work  # noqa: E402
+from benchmarks.inlined_floor import inlined_work  # noqa: E402
 from benchmarks.machine import uptime  # noqa: E402
 import optimizers  # noqa: E402
 import surfaces  # noqa: E402
@@ -125,6 +128,9 @@ def main():
     print(f"  the Adam sweep takes {rows[-2][2] / rows[-1][2]:.2f}× its floor", flush=True)
     bench(f"engine GD sweep, {n_rates} rates × {steps:,} steps, final only", n_rates * steps,
           lambda: optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=steps, record=()))
+    bench(f"floor: the GD sweep with the bowl's gradient inlined in its lanes' loop, {n_rates} × {steps:,}",
+          n_rates * steps, inlined_work(bowl, lrs, steps, min(os.cpu_count() or 1, 2)))
+    print(f"  the GD sweep takes {rows[-2][2] / rows[-1][2]:.2f}× its inlined floor", flush=True)
     bench(f"engine momentum on the bumpy valley, {n}×{n} starts × {grid_steps:,} steps, final only",
           n * n * grid_steps,
           lambda: optimizers.simulate(valley, optimizers.get("momentum", lr=1e-2), grid, steps=grid_steps, record=()),

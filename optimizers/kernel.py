@@ -509,8 +509,10 @@ def _make(MC, SC, FULL):
                     for j in range(nb):
                         ox, oy = x[j] - target[k0 + j, 0], y[j] - target[k0 + j, 1]
                         settle[j] = n if math.sqrt(ox * ox + oy * oy) > tol else settle[j]
-                for i in range(n_frozen):  # a frozen lane asks for the gradient where it stays, not where its
-                    j = frozen[i]          # step would take it (out again, at every step): bad is then rare
+                # a frozen lane asks for the gradient where it stays, not where its step would take it (out of
+                # the box again, at every step): bad then counts only lanes that diverge now, which is rare
+                for i in range(n_frozen):
+                    j = frozen[i]
                     qx[j], qy[j] = x[j], y[j]
                 bad = call_surface(surface_fn, qx, qy, ngx, ngy, sp, nb, box)
                 if upd:

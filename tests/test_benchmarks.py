@@ -152,3 +152,21 @@ def test_the_chain_floor_runs_adams_update_on_the_bowl_as_the_engine_does():
     for steps in (1, 200):
         engine = np.asarray(optimizers.simulate(bowl, "adam", steps=steps, record=()).final).ravel()
         np.testing.assert_allclose(chain_work(bowl, steps)(), engine, rtol=1e-14, atol=0)
+
+
+def test_the_inlined_floor_runs_the_engines_gd_sweep_on_the_bowl_bit_for_bit():
+    """The GD sweep's inlined floor row computes what the engine's sweep computes: every rate the engine
+    kept inside the box ends at the same bits, whether its lanes ran on one thread or two."""
+    import numpy as np
+
+    import optimizers
+    from benchmarks.inlined_floor import inlined_work
+
+    bowl = surfaces.get("bowl")
+    lrs = np.logspace(-8, 0, 64)
+    engine = optimizers.simulate(bowl, optimizers.get("gd", lr=lrs), steps=300, record=())
+    kept = ~engine.diverged
+    assert 0 < kept.sum() < len(lrs)  # the largest rates leave the box: the floor does not check for that
+    for threads in (1, 2):
+        floor = inlined_work(bowl, lrs, 300, threads)()
+        np.testing.assert_array_equal(floor[kept], np.asarray(engine.final)[kept])
