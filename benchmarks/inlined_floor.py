@@ -4,11 +4,11 @@ The engine calls a surface through its address, once per step for a whole block 
 kernel per rule pair serves every surface (a new surface compiles no kernel). ``gd_lanes`` is what a
 kernel made for one surface could do instead: per step one loop over the lanes, the bowl's gradient
 (``surfaces.lecture``, compiled as the engine compiles it) inlined, θ ← fma(−η, g, θ) as torch's CPU
-kernel fuses ``p.add_(g, alpha=−η)`` (``optimizers.scaling``),
-θ kept in arrays as the engine keeps it; no divergence check, no recording (a rate that leaves the box,
-which the engine would freeze, goes on here to non-finite values). The lanes are split over
-threads as the engine splits a sweep, so the row after the GD sweep in ``benchmarks/engine.py`` shows
-what calling the surface through its address, and checking each new point, costs on this machine.
+kernel fuses ``p.add_(g, alpha=−η)`` (``optimizers.scaling``), θ kept in arrays as the engine keeps it;
+no divergence check, no recording (a rate that leaves the box, which the engine would freeze, goes on
+here to non-finite values). The lanes are split over threads as the engine splits a sweep, so the row
+after the GD sweep in ``benchmarks/engine.py`` shows what calling the surface through its address, and
+checking each new point, costs on this machine.
 """
 from __future__ import annotations
 
