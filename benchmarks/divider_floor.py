@@ -12,10 +12,10 @@ Adam's rules (``optimizers.scaling``, ``optimizers.momentum``).
 from __future__ import annotations
 
 import math
-import threading
-
 import numba
 import numpy as np
+
+from optimizers.engine import run_chunks
 
 ROOTS, DIVISIONS = 3, 7  # per trajectory-step of Adam on the bowl
 
@@ -34,17 +34,11 @@ def _divide_and_root(a, b, c, steps):
 
 
 def floor_work(runs: int, steps: int, threads: int):
-    """A function doing ``runs`` lanes × ``steps`` steps of those operations on ``threads`` threads (the
-    lanes split as evenly as the engine splits a sweep's runs), compiled before it is returned."""
-    lanes = [np.ones((3, n)) for n in np.diff(np.linspace(0, runs, threads + 1).astype(int)) if n]
-    for part in lanes:  # compile (once per process; not cached: a benchmark's own code)
-        _divide_and_root(part[0], part[1], part[2], 1)
+    """A function doing ``runs`` lanes × ``steps`` steps of those operations on ``threads`` threads (split by
+    the engine's own ``run_chunks``), compiled before it is returned."""
+    a, b, c = np.ones((3, runs))
+    _divide_and_root(a, b, c, 1)  # compile (once per process; not cached: a benchmark's own code)
 
     def work():
-        workers = [threading.Thread(target=_divide_and_root, args=(part[0], part[1], part[2], steps))
-                   for part in lanes]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+        run_chunks(lambda lo, hi: _divide_and_root(a[lo:hi], b[lo:hi], c[lo:hi], steps), runs, steps, None, threads)
     return work

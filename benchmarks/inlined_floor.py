@@ -6,17 +6,16 @@ kernel made for one surface could do instead: per step one loop over the lanes, 
 (``surfaces.lecture``, compiled as the engine compiles it) inlined, θ ← fma(−η, g, θ) as torch's CPU
 kernel fuses ``p.add_(g, alpha=−η)`` (``optimizers.scaling``), θ kept in arrays as the engine keeps it;
 no divergence check, no recording (a rate that leaves the box, which the engine would freeze, goes on
-here to non-finite values). The lanes are split over threads as the engine splits a sweep, so the row
+here to non-finite values). The lanes are split over threads by the engine's own ``run_chunks``, so the row
 after the GD sweep in ``benchmarks/engine.py`` shows what calling the surface through its address, and
 checking each new point, costs on this machine.
 """
 from __future__ import annotations
 
-import threading
-
 import numba
 import numpy as np
 
+from optimizers.engine import run_chunks
 from optimizers.floatops import fma
 from surfaces.compiled import COMPILED, kernel_id
 from surfaces.lecture import bowl_grad
@@ -39,16 +38,10 @@ def inlined_work(surface, lrs: np.ndarray, steps: int, threads: int):
     rate of ``lrs``, split over ``threads`` threads, compiled before it is returned; it returns the end
     points, shape (len(lrs), 2)."""
     p = np.asarray(surface.params, dtype=np.float64)
-    cuts = np.linspace(0, len(lrs), threads + 1).astype(int)
     gd_lanes(np.zeros(1), np.zeros(1), np.zeros(1), p, 1)  # compile (a benchmark's own code: not cached)
 
     def work():
         x, y = np.full(len(lrs), surface.start[0]), np.full(len(lrs), surface.start[1])
-        parts = [slice(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
-        workers = [threading.Thread(target=gd_lanes, args=(x[s], y[s], lrs[s], p, steps)) for s in parts]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+        run_chunks(lambda lo, hi: gd_lanes(x[lo:hi], y[lo:hi], lrs[lo:hi], p, steps), len(lrs), steps, None, threads)
         return np.stack([x, y], -1)
     return work

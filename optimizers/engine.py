@@ -289,14 +289,14 @@ class _Run:
                (seg(sub["path"]), seg(sub["grad"]), seg(sub["momentum"]), seg(sub["lr_eff"]), seg(sub["final"]),
                 seg(sub["diverged"]), seg(sub["settle"])))
 
-        _run_chunks(run_chunk, len(ids), self.steps, progress, threads)
+        run_chunks(run_chunk, len(ids), self.steps, progress, threads)
         if not whole:
             for key, v in out.items():
                 if v.shape[0]:
                     v[runs] = sub[key]
 
 
-def _run_chunks(run_chunk, K, steps, progress, threads):
+def run_chunks(run_chunk, K, steps, progress, threads):
     """Split the K runs into chunks: over threads (the kernel releases the GIL) when the work is
     large, and, when there is progress to report, into 20 pieces or pieces of at most _CHUNK_WORK
     trajectory-steps, whichever are smaller.

@@ -433,6 +433,7 @@ def _make(MC, SC, FULL):
                 if not ok:
                     frozen[n_frozen] = j
                     n_frozen += 1
+            no_start = n_frozen  # lanes with no gradient at their start: their point counts as bad at every step
             r = 0
             for t in range(steps + 1):
                 if noisy:
@@ -510,19 +511,14 @@ def _make(MC, SC, FULL):
                         ox, oy = x[j] - target[k0 + j, 0], y[j] - target[k0 + j, 1]
                         settle[j] = n if math.sqrt(ox * ox + oy * oy) > tol else settle[j]
                 # a frozen lane asks for the gradient where it stays, not where its step would take it (out of
-                # the box again, at every step): bad then counts only lanes that diverge now, which is rare
+                # the box again, at every step): bad then counts the lanes that diverge now, which is rare, and
+                # those frozen at their start
                 for i in range(n_frozen):
                     j = frozen[i]
                     qx[j], qy[j] = x[j], y[j]
                 bad = call_surface(surface_fn, qx, qy, ngx, ngy, sp, nb, box)
                 if upd:
-                    # bad may count a lane frozen at its start (no gradient there); the live lanes are counted
-                    # without branches, so that the loop vectorizes
-                    newly = 0
-                    if bad:
-                        for j in range(nb):
-                            newly += 0 if _arrived(qx[j], qy[j], ngx[j], ngy[j], box) else np.int64(alive[j] != 0.0)
-                    if newly:
+                    if bad > no_start:
                         for j in range(nb):
                             if alive[j] != 0.0 and not _arrived(qx[j], qy[j], ngx[j], ngy[j], box):
                                 alive[j], died[j] = 0.0, n

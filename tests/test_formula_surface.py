@@ -141,6 +141,24 @@ def test_a_path_that_leaves_the_finite_region_stops_as_a_divergence():
     assert np.isnan(surf.grad([-1.5, 0.5])).all()  # NumPy agrees: no slope where L is not finite
 
 
+def test_a_run_without_a_gradient_at_its_start_does_not_hide_another_runs_divergence_in_its_block():
+    """A run whose start has no finite gradient stops at step 0, and its point is out at every later step;
+    the runs sharing its block of lanes still stop where each stops alone (the kernel counts the bad points
+    of a step against those frozen at their start)."""
+    surf = from_formula("log(x) + y^2", bounds=((-3, 3), (-1, 1)), start=(1.0, 0.5))
+    starts = np.array([[-0.5, 0.5], [0.5, 0.5], [1.0, 0.5], [2.0, 0.5], [1.5, -0.5], [-1.0, 0.2]])
+    lrs = np.array([1e-3, 1.0, 0.3, 1e-3, 0.9, 0.5])
+    alone = [optimizers.simulate(surf, optimizers.get("gd", lr=lr), start, steps=40, record=())
+             for start, lr in zip(starts, lrs)]
+    expected = np.array([a.diverged_at[0] for a in alone])
+    assert expected[0] == 0 and expected[5] == 0 and (expected[1:5] > 0).sum() >= 2 and (expected == -1).any()
+    for block in (4, 6):
+        together = optimizers.simulate(surf, optimizers.get("gd", lr=lrs), starts, steps=40, record=(),
+                                       block=block, threads=1)
+        np.testing.assert_array_equal(together.diverged_at, expected)
+        np.testing.assert_array_equal(together.final, np.concatenate([a.final for a in alone]))
+
+
 def test_formula_surface_is_cached_hashable_and_pickles_by_its_text():
     a = surfaces.get(surfaces.FORMULA, text="x^2 + 3*y^2", bounds=((-1, 1), (-2, 2)))
     b = surfaces.get(surfaces.FORMULA, text="x^2 + 3*y^2", bounds=((-1.0, 1.0), (-2.0, 2.0)))
